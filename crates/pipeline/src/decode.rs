@@ -1,0 +1,83 @@
+//! Source bytes → 8-bit sRGB pixels, upright.
+//!
+//! Owns: decode limits, EXIF orientation, ICC → sRGB, 16-bit → 8-bit, grey → RGB, and the
+//! choice of RGB vs RGBA working buffers (alpha only when the source has it). Must not: resize
+//! or crop; planning decided those from the header.
+
+use image::{DynamicImage, ImageDecoder, Limits};
+use moxcms::{ColorProfile, DataColorSpace, Layout, TransformOptions};
+
+use crate::error::PipelineError;
+use crate::source::{reader, SourceInfo};
+
+/// Decodes `bytes` (already probed as `info`), refusing sources over `max_pixels` before any
+/// pixel is decoded and allocations over `max_alloc` bytes.
+pub fn decode(
+    bytes: &[u8],
+    info: &SourceInfo,
+    max_pixels: u64,
+    max_alloc: u64,
+) -> Result<DynamicImage, PipelineError> {
+    if info.pixels() > max_pixels {
+        return Err(PipelineError::SourceTooLarge {
+            width: info.stored_width,
+            height: info.stored_height,
+            limit: max_pixels,
+        });
+    }
+    let mut limits = Limits::default();
+    limits.max_alloc = Some(max_alloc);
+    let mut r = reader(bytes, info.format);
+    r.limits(limits);
+    let mut decoder = r.into_decoder()?;
+    let icc = decoder.icc_profile().ok().flatten();
+    let mut img = DynamicImage::from_decoder(decoder)?;
+    img.apply_orientation(info.orientation);
+    let mut img = if info.has_alpha || img.color().has_alpha() {
+        DynamicImage::ImageRgba8(img.into_rgba8())
+    } else {
+        DynamicImage::ImageRgb8(img.into_rgb8())
+    };
+    if let Some(icc) = icc {
+        to_srgb(&mut img, &icc);
+    }
+    Ok(img)
+}
+
+/// Converts pixels tagged with an RGB ICC profile to sRGB. Profiles that cannot be read, or
+/// that are not RGB (CMYK sources were already converted by the decoder), leave pixels as they
+/// are: a colour shift is better than refusing the image.
+fn to_srgb(img: &mut DynamicImage, icc: &[u8]) {
+    let Ok(src) = ColorProfile::new_from_slice(icc) else {
+        return;
+    };
+    if src.color_space != DataColorSpace::Rgb || is_srgb(&src) {
+        return;
+    }
+    let dst = ColorProfile::new_srgb();
+    let (layout, buf): (Layout, &mut [u8]) = match img {
+        DynamicImage::ImageRgb8(b) => (Layout::Rgb, b.as_mut()),
+        DynamicImage::ImageRgba8(b) => (Layout::Rgba, b.as_mut()),
+        _ => return,
+    };
+    let Ok(t) = src.create_transform_8bit(layout, &dst, layout, TransformOptions::default()) else {
+        return;
+    };
+    let input = buf.to_vec();
+    // On failure `buf` may be partly written; restore it so the image stays as decoded.
+    if t.transform(&input, buf).is_err() {
+        buf.copy_from_slice(&input);
+    }
+}
+
+/// Profiles whose colorants match sRGB's need no transform (most embedded "sRGB" profiles);
+/// their tone curves are taken to be sRGB's too, which holds for the profiles seen in practice.
+fn is_srgb(p: &ColorProfile) -> bool {
+    let s = ColorProfile::new_srgb();
+    let close = |a: moxcms::Xyzd, b: moxcms::Xyzd| {
+        (a.x - b.x).abs() < 2e-3 && (a.y - b.y).abs() < 2e-3 && (a.z - b.z).abs() < 2e-3
+    };
+    close(p.red_colorant, s.red_colorant)
+        && close(p.green_colorant, s.green_colorant)
+        && close(p.blue_colorant, s.blue_colorant)
+}

@@ -1,0 +1,88 @@
+//! Pixels → bytes of the output format. Encoders write no metadata, which is how EXIF, XMP
+//! and ICC are stripped (pixels are sRGB by then).
+
+use std::io::Cursor;
+
+use image::codecs::gif::GifEncoder;
+use image::codecs::jpeg::JpegEncoder;
+use image::codecs::png::{CompressionType, FilterType, PngEncoder};
+use image::{DynamicImage, ImageEncoder};
+use imgd_url::OutputFormat;
+
+use crate::error::PipelineError;
+
+/// Quality when the URL gives no `q`.
+pub const DEFAULT_QUALITY: u8 = 80;
+
+pub fn encode(
+    img: &DynamicImage,
+    format: OutputFormat,
+    quality: Option<u8>,
+) -> Result<Vec<u8>, PipelineError> {
+    let q = quality.unwrap_or(DEFAULT_QUALITY);
+    let (w, h) = (img.width(), img.height());
+    let mut out = Vec::new();
+    let err = |e: image::ImageError| PipelineError::Encode(e.to_string());
+    match format {
+        OutputFormat::Jpeg => {
+            let rgb = match img {
+                DynamicImage::ImageRgb8(b) => std::borrow::Cow::Borrowed(b),
+                other => std::borrow::Cow::Owned(other.to_rgb8()),
+            };
+            JpegEncoder::new_with_quality(&mut out, q)
+                .write_image(rgb.as_raw(), w, h, image::ExtendedColorType::Rgb8)
+                .map_err(err)?;
+        }
+        OutputFormat::Png => {
+            PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Adaptive)
+                .write_image(img.as_bytes(), w, h, img.color().into())
+                .map_err(err)?;
+        }
+        OutputFormat::Webp => {
+            let mem = match img {
+                DynamicImage::ImageRgba8(b) => webp::Encoder::from_rgba(b.as_raw(), w, h).encode(f32::from(q)),
+                DynamicImage::ImageRgb8(b) => webp::Encoder::from_rgb(b.as_raw(), w, h).encode(f32::from(q)),
+                other => {
+                    let rgba = other.to_rgba8();
+                    webp::Encoder::from_rgba(rgba.as_raw(), w, h).encode(f32::from(q))
+                }
+            };
+            out = mem.to_vec();
+        }
+        OutputFormat::Gif => {
+            let rgba = img.to_rgba8();
+            let mut enc = GifEncoder::new_with_speed(Cursor::new(&mut out), 10);
+            enc.encode(rgba.as_raw(), w, h, image::ExtendedColorType::Rgba8)
+                .map_err(err)?;
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::steps::testimg::*;
+
+    #[test]
+    fn every_format_decodes_back() {
+        let img = halves(64, 32);
+        for f in [OutputFormat::Jpeg, OutputFormat::Png, OutputFormat::Webp, OutputFormat::Gif] {
+            let bytes = encode(&img, f, Some(90)).unwrap();
+            let back = image::load_from_memory(&bytes).unwrap();
+            assert_eq!((back.width(), back.height()), (64, 32), "{f:?}");
+            assert!(near(px(&back, 48, 16), BLUE), "{f:?}: {:?}", px(&back, 48, 16));
+            assert!(near(px(&back, 4, 4), GREEN), "{f:?}");
+        }
+    }
+
+    #[test]
+    fn quality_changes_jpeg_size() {
+        let img = DynamicImage::ImageRgb8(image::RgbImage::from_fn(128, 128, |x, y| {
+            image::Rgb([(x * 2) as u8, (y * 2) as u8, ((x ^ y) * 3) as u8])
+        }));
+        let small = encode(&img, OutputFormat::Jpeg, Some(20)).unwrap();
+        let big = encode(&img, OutputFormat::Jpeg, Some(95)).unwrap();
+        assert!(small.len() < big.len());
+    }
+}
