@@ -1,1 +1,18 @@
+//! # imgd: a Cloudimage-compatible image server
+//!
+//! Layout (see ARCHITECTURE.md):
+//! - `config`: the configuration tree, loading, validation;
+//! - `token`: tokens at run time and their choice by `Host`;
+//! - `origin`: fetching originals (HTTP with SSRF guard and limits; file aliases);
+//! - `http`: routes, handlers, error mapping, responses;
+//! - `state`, `server`, `cli`: wiring.
+//!
+//! URL grammar lives in `imgd-url`; pixels in `imgd-pipeline`.
 
+pub mod cli;
+pub mod config;
+pub mod http;
+pub mod origin;
+pub mod server;
+pub mod state;
+pub mod token;

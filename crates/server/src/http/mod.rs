@@ -1,0 +1,11 @@
+//! The HTTP layer: routes, one handler per endpoint, error → status mapping, response
+//! building. The only place that knows status codes.
+
+pub mod error;
+mod health;
+mod missing;
+mod respond;
+mod router;
+mod transform;
+
+pub use router::app;
