@@ -40,8 +40,12 @@ pub fn encode(
         }
         OutputFormat::Webp => {
             let mem = match img {
-                DynamicImage::ImageRgba8(b) => webp::Encoder::from_rgba(b.as_raw(), w, h).encode(f32::from(q)),
-                DynamicImage::ImageRgb8(b) => webp::Encoder::from_rgb(b.as_raw(), w, h).encode(f32::from(q)),
+                DynamicImage::ImageRgba8(b) => {
+                    webp::Encoder::from_rgba(b.as_raw(), w, h).encode(f32::from(q))
+                }
+                DynamicImage::ImageRgb8(b) => {
+                    webp::Encoder::from_rgb(b.as_raw(), w, h).encode(f32::from(q))
+                }
                 other => {
                     let rgba = other.to_rgba8();
                     webp::Encoder::from_rgba(rgba.as_raw(), w, h).encode(f32::from(q))
@@ -67,11 +71,20 @@ mod tests {
     #[test]
     fn every_format_decodes_back() {
         let img = halves(64, 32);
-        for f in [OutputFormat::Jpeg, OutputFormat::Png, OutputFormat::Webp, OutputFormat::Gif] {
+        for f in [
+            OutputFormat::Jpeg,
+            OutputFormat::Png,
+            OutputFormat::Webp,
+            OutputFormat::Gif,
+        ] {
             let bytes = encode(&img, f, Some(90)).unwrap();
             let back = image::load_from_memory(&bytes).unwrap();
             assert_eq!((back.width(), back.height()), (64, 32), "{f:?}");
-            assert!(near(px(&back, 48, 16), BLUE), "{f:?}: {:?}", px(&back, 48, 16));
+            assert!(
+                near(px(&back, 48, 16), BLUE),
+                "{f:?}: {:?}",
+                px(&back, 48, 16)
+            );
             assert!(near(px(&back, 4, 4), GREEN), "{f:?}");
         }
     }

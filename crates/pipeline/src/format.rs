@@ -12,7 +12,11 @@ pub struct Negotiation {
     pub webp: bool,
 }
 
-pub fn choose(forced: Option<OutputFormat>, source: SourceFormat, negotiated: Negotiation) -> OutputFormat {
+pub fn choose(
+    forced: Option<OutputFormat>,
+    source: SourceFormat,
+    negotiated: Negotiation,
+) -> OutputFormat {
     if let Some(f) = forced {
         return f;
     }
@@ -34,9 +38,18 @@ mod tests {
     #[test]
     fn precedence() {
         let webp = Negotiation { webp: true };
-        assert_eq!(choose(Some(OutputFormat::Png), SourceFormat::Jpeg, webp), OutputFormat::Png);
+        assert_eq!(
+            choose(Some(OutputFormat::Png), SourceFormat::Jpeg, webp),
+            OutputFormat::Png
+        );
         assert_eq!(choose(None, SourceFormat::Jpeg, webp), OutputFormat::Webp);
-        assert_eq!(choose(None, SourceFormat::Jpeg, Negotiation::default()), OutputFormat::Jpeg);
-        assert_eq!(choose(None, SourceFormat::Gif, Negotiation::default()), OutputFormat::Gif);
+        assert_eq!(
+            choose(None, SourceFormat::Jpeg, Negotiation::default()),
+            OutputFormat::Jpeg
+        );
+        assert_eq!(
+            choose(None, SourceFormat::Gif, Negotiation::default()),
+            OutputFormat::Gif
+        );
     }
 }

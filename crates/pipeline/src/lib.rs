@@ -71,7 +71,12 @@ pub fn process(
     let (w, h) = source.oriented_size();
     // Geometry before pixels, so limits apply before decoding.
     let plan = plan(spec, w, h, limits.max_output_side)?;
-    let img = decode::decode(bytes, &source, limits.max_source_pixels, limits.max_decode_bytes)?;
+    let img = decode::decode(
+        bytes,
+        &source,
+        limits.max_source_pixels,
+        limits.max_decode_bytes,
+    )?;
 
     let img = steps::resize::resize(img, (w, h), plan.region, plan.scaled)?;
     let img = match plan.canvas {

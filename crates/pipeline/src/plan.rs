@@ -125,10 +125,7 @@ pub fn plan(
                     }
                     let (iw, ih) = (round_side(rw * s), round_side(rh * s));
                     let (cw, ch) = (round_side(w), round_side(h));
-                    let (ax, ay) = spec
-                        .gravity
-                        .and_then(Gravity::anchor)
-                        .unwrap_or((0.5, 0.5));
+                    let (ax, ay) = spec.gravity.and_then(Gravity::anchor).unwrap_or((0.5, 0.5));
                     canvas = Some(Canvas {
                         width: cw,
                         height: ch,
@@ -174,14 +171,22 @@ fn round_side(v: f64) -> u32 {
 fn ratio_for(ar: AspectRatio, region: Region) -> f64 {
     match ar {
         AspectRatio::Fixed(r) => f64::from(r) / AspectRatio::SCALE,
-        AspectRatio::Range(lo, hi) => (region.w / region.h)
-            .clamp(f64::from(lo) / AspectRatio::SCALE, f64::from(hi) / AspectRatio::SCALE),
+        AspectRatio::Range(lo, hi) => (region.w / region.h).clamp(
+            f64::from(lo) / AspectRatio::SCALE,
+            f64::from(hi) / AspectRatio::SCALE,
+        ),
     }
 }
 
 /// `tl_px`/`br_px`, clamped to the image. One corner alone crops to the opposite corner.
-fn positionable_crop(spec: &TransformSpec, width: u32, height: u32) -> Result<Region, PipelineError> {
-    let (x1, y1) = spec.top_left.map_or((0, 0), |p| (p.x.min(width), p.y.min(height)));
+fn positionable_crop(
+    spec: &TransformSpec,
+    width: u32,
+    height: u32,
+) -> Result<Region, PipelineError> {
+    let (x1, y1) = spec
+        .top_left
+        .map_or((0, 0), |p| (p.x.min(width), p.y.min(height)));
     let (x2, y2) = spec
         .bottom_right
         .map_or((width, height), |p| (p.x.min(width), p.y.min(height)));
@@ -265,7 +270,10 @@ mod tests {
     fn crop_keeps_the_gravity_side() {
         // 1200x800 → 300x300: the source window is 800x800.
         let north = p("w=300&h=300&gravity=north", 800, 1200).region;
-        assert_eq!((north.x, north.y, north.w, north.h), (0.0, 0.0, 800.0, 800.0));
+        assert_eq!(
+            (north.x, north.y, north.w, north.h),
+            (0.0, 0.0, 800.0, 800.0)
+        );
         let south = p("w=300&h=300&gravity=south", 800, 1200).region;
         assert_eq!(south.y, 400.0);
         let east = p("w=300&h=300&gravity=east", 1200, 800).region;
@@ -289,7 +297,9 @@ mod tests {
     fn fit_canvas_placement() {
         let c = p("w=500&h=200&func=fit", 400, 100).canvas.unwrap();
         assert_eq!((c.width, c.height, c.x, c.y), (500, 200, 50, 50));
-        let c = p("w=500&h=200&func=fit&gravity=west", 400, 100).canvas.unwrap();
+        let c = p("w=500&h=200&func=fit&gravity=west", 400, 100)
+            .canvas
+            .unwrap();
         assert_eq!((c.x, c.y), (0, 50));
         let pl = p("w=500&h=200&func=fit&fit_enlarge=1", 400, 100);
         assert_eq!(pl.scaled, (500, 125));

@@ -9,7 +9,10 @@ use crate::config;
 const USAGE: &str = "usage: imgd serve [--config FILE] [--listen ADDR]";
 
 pub enum Command {
-    Serve { config: Option<PathBuf>, listen: Option<String> },
+    Serve {
+        config: Option<PathBuf>,
+        listen: Option<String>,
+    },
 }
 
 pub fn parse(args: impl IntoIterator<Item = String>) -> anyhow::Result<Command> {
@@ -19,7 +22,9 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> anyhow::Result<Command> 
             let (mut config, mut listen) = (None, None);
             while let Some(a) = args.next() {
                 match a.as_str() {
-                    "--config" => config = Some(PathBuf::from(args.next().context("--config needs a file")?)),
+                    "--config" => {
+                        config = Some(PathBuf::from(args.next().context("--config needs a file")?))
+                    }
                     "--listen" => listen = Some(args.next().context("--listen needs an address")?),
                     other => bail!("unknown argument {other:?}\n{USAGE}"),
                 }
@@ -32,7 +37,10 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> anyhow::Result<Command> 
 
 pub async fn run(cmd: Command) -> anyhow::Result<()> {
     match cmd {
-        Command::Serve { config: file, listen } => {
+        Command::Serve {
+            config: file,
+            listen,
+        } => {
             let mut config = config::load(file.as_deref(), std::env::vars())?;
             if let Some(l) = listen {
                 config.server.listen = l;

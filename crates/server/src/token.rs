@@ -8,7 +8,9 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use imgd_url::{apply_query, AliasTarget, RemoteUrl, Rule, Scheme, TokenRules, TransformSpec, UrlVersion};
+use imgd_url::{
+    apply_query, AliasTarget, RemoteUrl, Rule, Scheme, TokenRules, TransformSpec, UrlVersion,
+};
 
 use crate::config::{Config, TokenConfig};
 
@@ -60,7 +62,10 @@ pub fn build_token(name: &str, c: &TokenConfig, base_dir: &Path) -> Result<Token
         "none" => UrlVersion::None,
         "optional" => UrlVersion::Optional,
         other => {
-            errors.push(format!("{}: {other:?} is not one of v7, none, optional", key("url_version")));
+            errors.push(format!(
+                "{}: {other:?} is not one of v7, none, optional",
+                key("url_version")
+            ));
             UrlVersion::V7
         }
     };
@@ -68,7 +73,10 @@ pub fn build_token(name: &str, c: &TokenConfig, base_dir: &Path) -> Result<Token
         "https" => Scheme::Https,
         "http" => Scheme::Http,
         other => {
-            errors.push(format!("{}: {other:?} is not https or http", key("default_scheme")));
+            errors.push(format!(
+                "{}: {other:?} is not https or http",
+                key("default_scheme")
+            ));
             Scheme::Https
         }
     };
@@ -79,8 +87,14 @@ pub fn build_token(name: &str, c: &TokenConfig, base_dir: &Path) -> Result<Token
     };
     for (alias, target) in &c.aliases {
         let k = key(&format!("aliases.{alias}"));
-        if alias.len() < 3 || !alias.starts_with('_') || !alias.ends_with('_') || alias.contains('/') {
-            errors.push(format!("{k}: alias names are wrapped in underscores, like _name_"));
+        if alias.len() < 3
+            || !alias.starts_with('_')
+            || !alias.ends_with('_')
+            || alias.contains('/')
+        {
+            errors.push(format!(
+                "{k}: alias names are wrapped in underscores, like _name_"
+            ));
             continue;
         }
         match alias_target(target, base_dir) {
@@ -143,13 +157,22 @@ pub fn build_token(name: &str, c: &TokenConfig, base_dir: &Path) -> Result<Token
         whitelist: c
             .whitelist
             .iter()
-            .map(|d| d.trim().trim_start_matches("*.").trim_end_matches('.').to_ascii_lowercase())
+            .map(|d| {
+                d.trim()
+                    .trim_start_matches("*.")
+                    .trim_end_matches('.')
+                    .to_ascii_lowercase()
+            })
             .collect(),
         auto_webp,
         max_age: c.max_age,
         s_maxage: c.s_maxage,
         missing_origin,
-        custom_domains: c.custom_domains.iter().map(|d| d.to_ascii_lowercase()).collect(),
+        custom_domains: c
+            .custom_domains
+            .iter()
+            .map(|d| d.to_ascii_lowercase())
+            .collect(),
     })
 }
 
@@ -161,7 +184,11 @@ fn alias_target(target: &str, base_dir: &Path) -> Result<AliasTarget, String> {
             .map_err(|e| e.to_string());
     }
     let dir = target.strip_prefix("file:").unwrap_or(target);
-    if !(target.starts_with("file:") || dir.starts_with('/') || dir.starts_with("./") || dir.starts_with("../")) {
+    if !(target.starts_with("file:")
+        || dir.starts_with('/')
+        || dir.starts_with("./")
+        || dir.starts_with("../"))
+    {
         return Err(format!(
             "{target:?} is neither an http(s) URL nor a directory (/abs, ./rel or file:path)"
         ));
@@ -186,7 +213,8 @@ impl Tokens {
     /// Builds every token of a validated config.
     pub fn from_config(config: &Config) -> Result<Tokens, Vec<String>> {
         let mut t = Tokens {
-            base_domain: Some(config.server.base_domain.to_ascii_lowercase()).filter(|d| !d.is_empty()),
+            base_domain: Some(config.server.base_domain.to_ascii_lowercase())
+                .filter(|d| !d.is_empty()),
             ..Tokens::default()
         };
         for (name, c) in &config.tokens {
@@ -208,14 +236,21 @@ impl Tokens {
     /// default token. `None` when a base-domain subdomain names no token, or there is no default.
     pub fn for_host(&self, host: Option<&str>) -> Option<Arc<Token>> {
         let host = host
-            .map(|h| h.rsplit_once(':').filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit())).map_or(h, |(h, _)| h))
+            .map(|h| {
+                h.rsplit_once(':')
+                    .filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()))
+                    .map_or(h, |(h, _)| h)
+            })
             .map(|h| h.trim_end_matches('.').to_ascii_lowercase());
         if let Some(host) = host {
             if let Some(t) = self.by_domain.get(&host) {
                 return Some(t.clone());
             }
             if let Some(base) = &self.base_domain {
-                if let Some(sub) = host.strip_suffix(base.as_str()).and_then(|s| s.strip_suffix('.')) {
+                if let Some(sub) = host
+                    .strip_suffix(base.as_str())
+                    .and_then(|s| s.strip_suffix('.'))
+                {
                     return self.by_name.get(sub).cloned();
                 }
             }
@@ -251,8 +286,10 @@ mod tests {
     fn host_selects_token() {
         let mut c = load(None, Vec::new()).unwrap();
         c.server.base_domain = "img.test".into();
-        let mut other = TokenConfig::default();
-        other.custom_domains = vec!["images.shop.test".into()];
+        let other = TokenConfig {
+            custom_domains: vec!["images.shop.test".into()],
+            ..TokenConfig::default()
+        };
         c.tokens.insert("shop".into(), other);
         let t = Tokens::from_config(&c).unwrap();
         let name = |h: Option<&str>| t.for_host(h).map(|t| t.name.clone());

@@ -26,8 +26,8 @@ pub use color::parse_color;
 pub use error::ParseError;
 pub use origin::{Origin, RemoteUrl, Scheme};
 pub use request::{
-    apply_query, glob, parse_canonical, parse_request, AliasTarget, ImageRequest, Rule,
-    TokenRules, UrlVersion,
+    apply_query, glob, parse_canonical, parse_request, AliasTarget, ImageRequest, Rule, TokenRules,
+    UrlVersion,
 };
 pub use spec::{
     AspectRatio, Color, Flip, Func, Gravity, Hundredths, OutputFormat, Point, TransformSpec,

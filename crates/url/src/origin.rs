@@ -80,7 +80,10 @@ impl RemoteUrl {
     /// The same URL with `rest` (a relative path, possibly with `?query`) appended to its path.
     pub fn join(&self, rest: &str) -> RemoteUrl {
         let (path, query) = match rest.split_once('?') {
-            Some((p, q)) => (p, Some(normalize_encoding(q, true)).filter(|q| !q.is_empty())),
+            Some((p, q)) => (
+                p,
+                Some(normalize_encoding(q, true)).filter(|q| !q.is_empty()),
+            ),
             None => (rest, None),
         };
         let base = self.path.trim_end_matches('/');
@@ -165,9 +168,7 @@ pub(crate) fn split_scheme(s: &str) -> Option<(Scheme, &str)> {
     } else {
         return None;
     };
-    let rest = rest
-        .strip_prefix("//")
-        .or_else(|| rest.strip_prefix('/'))?;
+    let rest = rest.strip_prefix("//").or_else(|| rest.strip_prefix('/'))?;
     Some((scheme, rest))
 }
 
@@ -175,13 +176,19 @@ fn parse_authority(authority: &str) -> Result<(String, Option<u16>), ParseError>
     if authority.contains('@') {
         // `http://ok.test@evil.test/` must never be read as ok.test; credentials in origin
         // URLs are not supported at all.
-        return Err(ParseError::InvalidOrigin("user info in origin URLs is not allowed"));
+        return Err(ParseError::InvalidOrigin(
+            "user info in origin URLs is not allowed",
+        ));
     }
     let (host, port) = if let Some(rest) = authority.strip_prefix('[') {
         let (v6, after) = rest
             .split_once(']')
             .ok_or(ParseError::InvalidOrigin("unterminated IPv6 literal"))?;
-        if v6.is_empty() || !v6.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.') {
+        if v6.is_empty()
+            || !v6
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+        {
             return Err(ParseError::InvalidOrigin("invalid IPv6 literal"));
         }
         let port = match after {
@@ -345,11 +352,23 @@ mod tests {
         for (input, want) in [
             ("https://sample.li/boat.jpg", "https://sample.li/boat.jpg"),
             ("https:/sample.li/boat.jpg", "https://sample.li/boat.jpg"),
-            ("HTTPS://Sample.LI:443/boat.jpg", "https://sample.li/boat.jpg"),
-            ("http://sample.li:8080/a/./b/../c.jpg", "http://sample.li:8080/a/c.jpg"),
+            (
+                "HTTPS://Sample.LI:443/boat.jpg",
+                "https://sample.li/boat.jpg",
+            ),
+            (
+                "http://sample.li:8080/a/./b/../c.jpg",
+                "http://sample.li:8080/a/c.jpg",
+            ),
             ("http://h.test/a b/ü.jpg", "http://h.test/a%20b/%C3%BC.jpg"),
-            ("http://h.test/%7euser/%2f%41.jpg", "http://h.test/~user/%2FA.jpg"),
-            ("http://h.test/a.php?id=1&x=%20", "http://h.test/a.php?id=1&x=%20"),
+            (
+                "http://h.test/%7euser/%2f%41.jpg",
+                "http://h.test/~user/%2FA.jpg",
+            ),
+            (
+                "http://h.test/a.php?id=1&x=%20",
+                "http://h.test/a.php?id=1&x=%20",
+            ),
             ("http://h.test", "http://h.test/"),
             ("http://[::1]:9000/x", "http://[::1]:9000/x"),
             ("http://h.test/../../etc/passwd", "http://h.test/etc/passwd"),
@@ -378,7 +397,13 @@ mod tests {
 
     #[test]
     fn host_detection() {
-        for yes in ["sample.li", "img.example.com:8080", "localhost", "[::1]", "127.0.0.1"] {
+        for yes in [
+            "sample.li",
+            "img.example.com:8080",
+            "localhost",
+            "[::1]",
+            "127.0.0.1",
+        ] {
             assert!(looks_like_host(yes), "{yes}");
         }
         for no in ["photos", "_alias_", "a..b", "img.jpg?", ""] {

@@ -71,7 +71,11 @@ pub fn apply(spec: &mut TransformSpec, name: &str, value: &str) -> Result<(), Pa
         "fit_enlarge" => spec.fit_enlarge = flag("fit_enlarge", v)?,
         "bg_color" => {
             spec.background = Some(parse_color(v).ok_or_else(|| {
-                invalid("bg_color", v, "a hex colour (3, 6 or 8 digits) or a colour name")
+                invalid(
+                    "bg_color",
+                    v,
+                    "a hex colour (3, 6 or 8 digits) or a colour name",
+                )
             })?)
         }
         "gravity" => spec.gravity = Some(gravity(v)?),
@@ -94,10 +98,18 @@ pub fn apply(spec: &mut TransformSpec, name: &str, value: &str) -> Result<(), Pa
         }
         "r" => {
             let deg = signed_decimal(v, 2).ok_or_else(|| {
-                invalid("r", v, "an angle in degrees (counter-clockwise, decimals allowed)")
+                invalid(
+                    "r",
+                    v,
+                    "an angle in degrees (counter-clockwise, decimals allowed)",
+                )
             })?;
             let norm = deg.rem_euclid(36_000) as u32;
-            spec.rotate = if norm == 0 { None } else { Some(Hundredths(norm)) };
+            spec.rotate = if norm == 0 {
+                None
+            } else {
+                Some(Hundredths(norm))
+            };
         }
         "q" => {
             spec.quality = Some(
@@ -225,7 +237,11 @@ fn decimal(s: &str, places: u32) -> Option<u32> {
     if !whole.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let whole: u64 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
+    let whole: u64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
     let scale = 10u64.pow(places);
     let mut frac_val = 0u64;
     for (i, d) in frac.bytes().take(places as usize + 1).enumerate() {
@@ -308,7 +324,11 @@ mod tests {
         assert_eq!(s.aspect_ratio, Some(AspectRatio::Fixed(17_778)));
         assert_eq!(s.dpr, Some(Hundredths(150)));
         assert_eq!(s.flip, Some(Flip::Both));
-        assert_eq!(s.rotate, Some(Hundredths(27_000)), "-90 is 270 counter-clockwise");
+        assert_eq!(
+            s.rotate,
+            Some(Hundredths(27_000)),
+            "-90 is 270 counter-clockwise"
+        );
         assert_eq!(s.quality, Some(75));
         assert_eq!(s.format, Some(OutputFormat::Jpeg));
         assert_eq!(s.cache_seconds, Some(60));

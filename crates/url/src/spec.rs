@@ -124,7 +124,10 @@ pub enum Gravity {
     /// `gravity=X,Y`: a focal point in original px.
     FocalPx(Point),
     /// `gravity=Xp,Yp`: a focal point in hundredths of a percent of the original.
-    FocalPercent { x: Hundredths, y: Hundredths },
+    FocalPercent {
+        x: Hundredths,
+        y: Hundredths,
+    },
 }
 
 impl Gravity {
@@ -290,7 +293,12 @@ pub struct Color {
 
 impl Color {
     pub const WHITE: Color = Color::rgb(255, 255, 255);
-    pub const TRANSPARENT: Color = Color { r: 0, g: 0, b: 0, a: 0 };
+    pub const TRANSPARENT: Color = Color {
+        r: 0,
+        g: 0,
+        b: 0,
+        a: 0,
+    };
 
     pub const fn rgb(r: u8, g: u8, b: u8) -> Color {
         Color { r, g, b, a: 255 }

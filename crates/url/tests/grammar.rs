@@ -42,18 +42,33 @@ fn spec(target: &str) -> String {
 #[test]
 fn origin_forms() {
     for (target, want) in [
-        ("/v7/https://sample.li/boat.jpg?w=300", "https://sample.li/boat.jpg"),
+        (
+            "/v7/https://sample.li/boat.jpg?w=300",
+            "https://sample.li/boat.jpg",
+        ),
         ("/https://sample.li/boat.jpg", "https://sample.li/boat.jpg"),
         ("/v7/http://sample.li/flat.jpg", "http://sample.li/flat.jpg"),
-        ("/v7/https:/sample.li/boat.jpg", "https://sample.li/boat.jpg"),
+        (
+            "/v7/https:/sample.li/boat.jpg",
+            "https://sample.li/boat.jpg",
+        ),
         ("/v7/sample.li/boat.jpg?w=1", "https://sample.li/boat.jpg"),
-        ("/sample.li:8443/boat.jpg", "https://sample.li:8443/boat.jpg"),
+        (
+            "/sample.li:8443/boat.jpg",
+            "https://sample.li:8443/boat.jpg",
+        ),
         ("/v7/_sample_/birds.jpg", "http://sample.li/base/birds.jpg"),
         ("/_local_/a/b%20c.jpg", "file:_local_/a/b%20c.jpg"),
-        ("/v7/sample.li/a%20b/%C3%BC.jpg", "https://sample.li/a%20b/%C3%BC.jpg"),
+        (
+            "/v7/sample.li/a%20b/%C3%BC.jpg",
+            "https://sample.li/a%20b/%C3%BC.jpg",
+        ),
         ("/v7/sample.li/ü.jpg", "https://sample.li/%C3%BC.jpg"),
         // The origin's own query: behind a second `?`, or percent-encoded.
-        ("/sample.li/a.php?id=5?w=300", "https://sample.li/a.php?id=5"),
+        (
+            "/sample.li/a.php?id=5?w=300",
+            "https://sample.li/a.php?id=5",
+        ),
         (
             "/https%3A%2F%2Fsample.li%2Fa.php%3Fid%3D5?ci_url_encoded=1&w=300",
             "https://sample.li/a.php?id=5",
@@ -62,7 +77,10 @@ fn origin_forms() {
             "/sample.li%2Fimg%20x.jpg%3Fv%3D2?w=10&ci_url_encoded=1",
             "https://sample.li/img%20x.jpg?v=2",
         ),
-        ("/https%3A%2F%2Fsample.li%2Fb.jpg?w=3", "https://sample.li/b.jpg"),
+        (
+            "/https%3A%2F%2Fsample.li%2Fb.jpg?w=3",
+            "https://sample.li/b.jpg",
+        ),
     ] {
         assert_eq!(origin(target), want, "{target}");
     }
@@ -73,8 +91,14 @@ fn origin_prefix_takes_relative_paths() {
     let mut r = rules();
     r.origin_prefix = Some(RemoteUrl::parse("https://hello.s3.test/root").unwrap());
     let o = |t: &str| parse_request(&r, t).unwrap().origin.canonical();
-    assert_eq!(o("/photos/paris.jpg?width=800"), "https://hello.s3.test/root/photos/paris.jpg");
-    assert_eq!(o("/v7/photos/paris.jpg"), "https://hello.s3.test/root/photos/paris.jpg");
+    assert_eq!(
+        o("/photos/paris.jpg?width=800"),
+        "https://hello.s3.test/root/photos/paris.jpg"
+    );
+    assert_eq!(
+        o("/v7/photos/paris.jpg"),
+        "https://hello.s3.test/root/photos/paris.jpg"
+    );
     assert_eq!(o("/https://other.test/x.jpg"), "https://other.test/x.jpg");
     assert_eq!(o("/_sample_/x.jpg"), "http://sample.li/base/x.jpg");
 }
@@ -109,7 +133,10 @@ fn client_quirks_share_one_spec() {
         spec("/v7/sample.li/boat.jpg?&force_format=webp&q=80"),
         "force_format=webp&q=80"
     );
-    assert_eq!(spec("/v7/sample.li/boat.jpg?bg_colour=F00&gravity=centre"), "bg_color=ff0000&gravity=center");
+    assert_eq!(
+        spec("/v7/sample.li/boat.jpg?bg_colour=F00&gravity=centre"),
+        "bg_color=ff0000&gravity=center"
+    );
     assert_eq!(spec("/sample.li/boat.jpg"), "");
 }
 
@@ -142,7 +169,10 @@ fn bad_targets_are_typed_errors() {
     for (target, want) in [
         ("/v7/", ParseError::MissingOrigin),
         ("/", ParseError::MissingOrigin),
-        ("/v7/_nope_/a.jpg", ParseError::UnknownAlias("_nope_".into())),
+        (
+            "/v7/_nope_/a.jpg",
+            ParseError::UnknownAlias("_nope_".into()),
+        ),
         ("/photos/a.jpg", ParseError::NoOriginForPath),
         ("/_local_/../etc/passwd", ParseError::PathTraversal),
         ("/_local_/%2e%2e/etc/passwd", ParseError::PathTraversal),
@@ -170,7 +200,12 @@ fn globs() {
 }
 
 fn arb_color() -> impl Strategy<Value = Color> {
-    (any::<u8>(), any::<u8>(), any::<u8>(), any::<u8>()).prop_map(|(r, g, b, a)| Color { r, g, b, a })
+    (any::<u8>(), any::<u8>(), any::<u8>(), any::<u8>()).prop_map(|(r, g, b, a)| Color {
+        r,
+        g,
+        b,
+        a,
+    })
 }
 
 fn arb_gravity() -> impl Strategy<Value = Gravity> {

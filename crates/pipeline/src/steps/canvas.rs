@@ -16,8 +16,13 @@ pub fn extend(img: DynamicImage, canvas: Canvas, bg: Color) -> DynamicImage {
     } else {
         let mut out =
             RgbaImage::from_pixel(canvas.width, canvas.height, Rgba([bg.r, bg.g, bg.b, bg.a]));
-        // Straight replacement keeps the image's own alpha inside its area.
-        image::imageops::replace(&mut out, &img.into_rgba8(), canvas.x.into(), canvas.y.into());
+        // Composited, so `bg_color` also shows through the image's own transparent parts.
+        image::imageops::overlay(
+            &mut out,
+            &img.into_rgba8(),
+            canvas.x.into(),
+            canvas.y.into(),
+        );
         DynamicImage::ImageRgba8(out)
     }
 }
@@ -30,7 +35,12 @@ mod tests {
     #[test]
     fn pads_with_colour_around_the_image() {
         let img = DynamicImage::ImageRgb8(halves(40, 20).into_rgb8());
-        let c = Canvas { width: 60, height: 40, x: 10, y: 10 };
+        let c = Canvas {
+            width: 60,
+            height: 40,
+            x: 10,
+            y: 10,
+        };
         let out = extend(img, c, Color::rgb(0, 255, 0));
         assert_eq!((out.width(), out.height()), (60, 40));
         assert!(!out.color().has_alpha());
@@ -43,7 +53,16 @@ mod tests {
     #[test]
     fn transparent_background_makes_rgba() {
         let img = halves(10, 10);
-        let out = extend(img, Canvas { width: 20, height: 10, x: 5, y: 0 }, Color::TRANSPARENT);
+        let out = extend(
+            img,
+            Canvas {
+                width: 20,
+                height: 10,
+                x: 5,
+                y: 0,
+            },
+            Color::TRANSPARENT,
+        );
         assert_eq!(px(&out, 0, 0)[3], 0);
         assert_eq!(px(&out, 12, 5), BLUE.0);
     }

@@ -57,7 +57,12 @@ mod tests {
     fn crops_then_scales() {
         let img = halves(400, 200);
         // Keep the right half (blue) only.
-        let region = Region { x: 200.0, y: 0.0, w: 200.0, h: 200.0 };
+        let region = Region {
+            x: 200.0,
+            y: 0.0,
+            w: 200.0,
+            h: 200.0,
+        };
         let out = resize(img, (400, 200), region, (50, 50)).unwrap();
         assert_eq!((out.width(), out.height()), (50, 50));
         assert!(near(px(&out, 25, 25), BLUE));
@@ -69,12 +74,22 @@ mod tests {
         // The decoder produced 100x50 for a 400x200 source: region coordinates still refer
         // to the 400x200 source.
         let img = halves(100, 50);
-        let region = Region { x: 0.0, y: 0.0, w: 400.0, h: 200.0 };
+        let region = Region {
+            x: 0.0,
+            y: 0.0,
+            w: 400.0,
+            h: 200.0,
+        };
         let out = resize(img.clone(), (400, 200), region, (20, 20)).unwrap();
         assert!(near(px(&out, 0, 0), GREEN), "{:?}", px(&out, 0, 0));
         assert!(near(px(&out, 5, 15), RED));
         assert!(near(px(&out, 15, 15), BLUE));
-        let right = Region { x: 200.0, y: 0.0, w: 200.0, h: 200.0 };
+        let right = Region {
+            x: 200.0,
+            y: 0.0,
+            w: 200.0,
+            h: 200.0,
+        };
         let out = resize(img, (400, 200), right, (10, 10)).unwrap();
         assert!(near(px(&out, 0, 0), BLUE) && near(px(&out, 9, 9), BLUE));
     }

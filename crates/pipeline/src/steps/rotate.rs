@@ -59,7 +59,12 @@ fn sample(src: &RgbaImage, x: f64, y: f64, fill: [u8; 4]) -> [u8; 4] {
         };
         p.map(f64::from)
     };
-    let (a, b, c, d) = (at(x0, y0), at(x0 + 1, y0), at(x0, y0 + 1), at(x0 + 1, y0 + 1));
+    let (a, b, c, d) = (
+        at(x0, y0),
+        at(x0 + 1, y0),
+        at(x0, y0 + 1),
+        at(x0 + 1, y0 + 1),
+    );
     let mut out = [0u8; 4];
     for i in 0..4 {
         let top = a[i] * (1.0 - fx) + b[i] * fx;

@@ -6,6 +6,7 @@
 //! are made from a validated `Config` elsewhere.
 
 mod load;
+pub use load::from_str;
 mod validate;
 
 use std::collections::BTreeMap;

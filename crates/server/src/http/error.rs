@@ -49,7 +49,9 @@ impl ApiError {
                 ParseError::MissingVersionPrefix => StatusCode::NOT_FOUND,
             },
             ApiError::Fetch(e) => match e {
-                FetchError::HostNotAllowed(_) | FetchError::AddressNotAllowed => StatusCode::FORBIDDEN,
+                FetchError::HostNotAllowed(_) | FetchError::AddressNotAllowed => {
+                    StatusCode::FORBIDDEN
+                }
                 FetchError::NotFound(_) | FetchError::Unreachable(_) => StatusCode::NOT_FOUND,
                 FetchError::OriginStatus(_)
                 | FetchError::Truncated
@@ -107,7 +109,8 @@ impl ApiError {
 
     /// What the client is told. 5xx details (file system errors, bugs) stay in the log.
     fn public_message(&self) -> String {
-        match self.status().is_server_error() && self.status() != StatusCode::BAD_GATEWAY
+        match self.status().is_server_error()
+            && self.status() != StatusCode::BAD_GATEWAY
             && self.status() != StatusCode::GATEWAY_TIMEOUT
         {
             true => "internal error".to_string(),
@@ -146,7 +149,12 @@ impl IntoResponse for ApiError {
             "code": self.code(),
             "message": self.public_message(),
         });
-        if let ApiError::Parse(ParseError::InvalidValue { param, value, expected }) = &self {
+        if let ApiError::Parse(ParseError::InvalidValue {
+            param,
+            value,
+            expected,
+        }) = &self
+        {
             body["parameter"] = json!(param);
             body["value"] = json!(value);
             body["accepted"] = json!(expected);

@@ -42,10 +42,17 @@ pub fn image(
     } else {
         Response::new(Body::from(bytes))
     };
-    *resp.status_mut() = if not_mod { StatusCode::NOT_MODIFIED } else { status };
+    *resp.status_mut() = if not_mod {
+        StatusCode::NOT_MODIFIED
+    } else {
+        status
+    };
     let h = resp.headers_mut();
     if !not_mod {
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(format.mime()));
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(format.mime()),
+        );
     }
     if let Ok(v) = HeaderValue::from_str(&tag) {
         h.insert(header::ETAG, v);
@@ -68,7 +75,10 @@ mod tests {
         let tag = etag(b"abc");
         let mut h = HeaderMap::new();
         assert!(!not_modified(&h, &tag));
-        h.insert(header::IF_NONE_MATCH, HeaderValue::from_str(&format!("\"x\", W/{tag}")).unwrap());
+        h.insert(
+            header::IF_NONE_MATCH,
+            HeaderValue::from_str(&format!("\"x\", W/{tag}")).unwrap(),
+        );
         assert!(not_modified(&h, &tag));
         h.insert(header::IF_NONE_MATCH, HeaderValue::from_static("*"));
         assert!(not_modified(&h, &tag));

@@ -116,7 +116,10 @@ pub async fn run_pipeline(
 fn cache_control(token: &Token, spec: &TransformSpec) -> String {
     match spec.cache_seconds {
         Some(n) => format!("public, max-age={n}, s-maxage={n}"),
-        None => format!("public, max-age={}, s-maxage={}", token.max_age, token.s_maxage),
+        None => format!(
+            "public, max-age={}, s-maxage={}",
+            token.max_age, token.s_maxage
+        ),
     }
 }
 
@@ -148,11 +151,20 @@ mod tests {
     fn accept_parsing() {
         let mut h = HeaderMap::new();
         assert!(!accepts(&h, "image/webp"));
-        h.insert(header::ACCEPT, HeaderValue::from_static("image/avif,image/webp,*/*;q=0.8"));
+        h.insert(
+            header::ACCEPT,
+            HeaderValue::from_static("image/avif,image/webp,*/*;q=0.8"),
+        );
         assert!(accepts(&h, "image/webp"));
-        h.insert(header::ACCEPT, HeaderValue::from_static("image/webp;q=0, image/png"));
+        h.insert(
+            header::ACCEPT,
+            HeaderValue::from_static("image/webp;q=0, image/png"),
+        );
         assert!(!accepts(&h, "image/webp"));
         h.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
-        assert!(!accepts(&h, "image/webp"), "a wildcard does not prove WebP support");
+        assert!(
+            !accepts(&h, "image/webp"),
+            "a wildcard does not prove WebP support"
+        );
     }
 }

@@ -162,9 +162,21 @@ mod tests {
     fn policy() {
         let ip: IpAddr = "127.0.0.1".parse().unwrap();
         assert!(!AddrPolicy::default().allows(ip));
-        assert!(AddrPolicy { allow_loopback: true, allow_private: false }.allows(ip));
+        assert!(AddrPolicy {
+            allow_loopback: true,
+            allow_private: false
+        }
+        .allows(ip));
         let ten: IpAddr = "10.1.2.3".parse().unwrap();
-        assert!(!AddrPolicy { allow_loopback: true, allow_private: false }.allows(ten));
-        assert!(AddrPolicy { allow_loopback: false, allow_private: true }.allows(ten));
+        assert!(!AddrPolicy {
+            allow_loopback: true,
+            allow_private: false
+        }
+        .allows(ten));
+        assert!(AddrPolicy {
+            allow_loopback: false,
+            allow_private: true
+        }
+        .allows(ten));
     }
 }

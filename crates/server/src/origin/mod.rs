@@ -109,7 +109,12 @@ impl Fetcher {
         let mut url = reqwest::Url::parse(&url.to_string()).map_err(|_| FetchError::BadRedirect)?;
         for _ in 0..=self.max_redirects {
             self.check_hop(&url, host_allowed)?;
-            let resp = self.client.get(url.clone()).send().await.map_err(classify)?;
+            let resp = self
+                .client
+                .get(url.clone())
+                .send()
+                .await
+                .map_err(classify)?;
             let status = resp.status();
             if status.is_redirection() {
                 let location = resp
@@ -204,7 +209,11 @@ fn classify(e: reqwest::Error) -> FetchError {
 
 /// Reads `segments` under `root`, refusing anything whose real path (symlinks resolved) is
 /// outside `root`.
-pub async fn read_file(root: &str, segments: &[String], max_bytes: u64) -> Result<Bytes, FetchError> {
+pub async fn read_file(
+    root: &str,
+    segments: &[String],
+    max_bytes: u64,
+) -> Result<Bytes, FetchError> {
     let root = tokio::fs::canonicalize(root)
         .await
         .map_err(|e| FetchError::Io(e.to_string()))?;

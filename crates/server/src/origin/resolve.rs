@@ -16,7 +16,9 @@ use super::guard::AddrPolicy;
 pub struct BlockedAddress;
 
 /// Parses `host → "IP:PORT"` pins, naming each bad entry.
-pub fn parse_pins(pins: &BTreeMap<String, String>) -> Result<HashMap<String, SocketAddr>, Vec<String>> {
+pub fn parse_pins(
+    pins: &BTreeMap<String, String>,
+) -> Result<HashMap<String, SocketAddr>, Vec<String>> {
     let mut out = HashMap::new();
     let mut errors = Vec::new();
     for (host, addr) in pins {

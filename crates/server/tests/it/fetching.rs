@@ -1,0 +1,129 @@
+//! Origin fetching: address policy, whitelist, redirects, timeouts, size limits, truncation.
+
+use std::time::Instant;
+
+use crate::util::*;
+
+#[tokio::test]
+async fn loopback_is_refused_by_default() {
+    let origin = Origin::start().await;
+    origin.route(
+        "/q.jpg",
+        Reply::Body("image/jpeg", jpeg(&quadrants(40, 20))),
+    );
+    let cfg = config(&origin, "").replace("allow_loopback = true", "allow_loopback = false");
+    let s = Server::start(&cfg).await;
+    for target in [
+        format!("/http://{}/q.jpg", origin.addr),
+        format!("/http://[::ffff:127.0.0.1]:{}/q.jpg", origin.addr.port()),
+        // A name whose only address is loopback.
+        "/sample.li/q.jpg".to_string(),
+        format!("/http://localhost:{}/q.jpg", origin.addr.port()),
+    ] {
+        let r = s.get(&target).await;
+        assert_eq!(r.status, 403, "{target}");
+        assert_eq!(
+            r.header("x-imgd-error"),
+            Some("origin-address-forbidden"),
+            "{target}"
+        );
+    }
+    assert_eq!(origin.connections(), 0, "no connection reached the origin");
+}
+
+#[tokio::test]
+async fn whitelist_compares_hosts_on_every_hop() {
+    let origin = Origin::start().await;
+    origin.route(
+        "/q.jpg",
+        Reply::Body("image/jpeg", jpeg(&quadrants(40, 20))),
+    );
+    origin.route("/hop.jpg", Reply::Redirect("http://evil.test/q.jpg".into()));
+    let s = Server::start(&config(&origin, "whitelist = [\"sample.li\"]")).await;
+    assert_eq!(s.get("/sample.li/q.jpg").await.status, 200);
+    let r = s.get("/other.test/q.jpg").await;
+    assert_eq!(r.status, 403);
+    assert_eq!(r.header("x-imgd-error"), Some("origin-not-whitelisted"));
+    let before = origin.seen().len();
+    let r = s.get("/sample.li/hop.jpg").await;
+    assert_eq!(r.status, 403, "a redirect off the whitelist is refused");
+    assert_eq!(
+        origin.seen().len(),
+        before + 1,
+        "only the first hop was fetched"
+    );
+}
+
+#[tokio::test]
+async fn redirects_are_followed_up_to_the_limit() {
+    let origin = Origin::start().await;
+    origin.route(
+        "/q.jpg",
+        Reply::Body("image/jpeg", jpeg(&quadrants(40, 20))),
+    );
+    origin.route("/r1.jpg", Reply::Redirect("/q.jpg".into()));
+    origin.route("/loop.jpg", Reply::Redirect("/loop.jpg".into()));
+    let s = Server::start(&config(&origin, "")).await;
+    assert_eq!(s.get("/sample.li/r1.jpg?w=20").await.size(), (20, 10));
+    let r = s.get("/sample.li/loop.jpg").await;
+    assert_eq!(r.status, 502);
+    assert_eq!(r.header("x-imgd-error"), Some("too-many-redirects"));
+    assert_eq!(origin.hits("/loop.jpg"), 6, "first request + 5 redirects");
+}
+
+#[tokio::test]
+async fn slow_truncated_and_large_origins() {
+    let origin = Origin::start().await;
+    let body = jpeg(&quadrants(40, 20));
+    origin.route("/stall.jpg", Reply::Stall);
+    origin.route(
+        "/cut.jpg",
+        Reply::Truncated {
+            declared: 100_000,
+            body: body[..10].to_vec(),
+        },
+    );
+    origin.route(
+        "/huge.jpg",
+        Reply::Truncated {
+            declared: 10_000_000,
+            body: Vec::new(),
+        },
+    );
+    origin.route("/q.jpg", Reply::Body("image/jpeg", body));
+    let s = Server::start(&config(&origin, "")).await;
+
+    let t = Instant::now();
+    let r = s.get("/sample.li/stall.jpg").await;
+    assert_eq!(r.status, 504);
+    assert_eq!(r.header("x-imgd-error"), Some("origin-timeout"));
+    assert!(t.elapsed().as_secs_f64() < 2.5, "bounded by timeout_ms");
+
+    let r = s.get("/sample.li/cut.jpg").await;
+    assert_eq!(r.status, 502);
+    assert_eq!(r.header("x-imgd-error"), Some("origin-truncated"));
+
+    let r = s.get("/sample.li/huge.jpg").await;
+    assert_eq!(r.status, 422);
+    assert_eq!(r.header("x-imgd-error"), Some("source-too-large"));
+
+    // The server is still fine afterwards.
+    assert_eq!(s.get("/sample.li/q.jpg?w=20").await.size(), (20, 10));
+}
+
+#[tokio::test]
+async fn oversized_sources_are_refused_from_the_header() {
+    let origin = Origin::start().await;
+    origin.route(
+        "/big.png",
+        Reply::Body("image/png", png(&quadrants(400, 300))),
+    );
+    let s = Server::start(&config(&origin, "").replace(
+        "[tokens.t]",
+        "[limits]\nmax_source_pixels = 100000\n[tokens.t]",
+    ))
+    .await;
+    let r = s.get("/sample.li/big.png?w=10").await;
+    assert_eq!(r.status, 422);
+    assert_eq!(r.header("x-imgd-error"), Some("source-too-large"));
+}

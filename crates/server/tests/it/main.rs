@@ -1,0 +1,10 @@
+//! End-to-end tests: imgd in-process on port 0 against a scripted origin on port 0.
+//! Themes: origin forms (`origins`), operations with pixel checks (`operations`), formats and
+//! colour (`formats`), responses and errors (`responses`), fetch safety and limits (`fetching`).
+
+mod fetching;
+mod formats;
+mod operations;
+mod origins;
+mod responses;
+mod util;
