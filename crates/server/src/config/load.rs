@@ -163,6 +163,13 @@ mod tests {
     }
 
     #[test]
+    fn example_config_is_valid() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../imgd.example.toml");
+        let c = load(Some(Path::new(path)), Vec::new()).unwrap();
+        assert_eq!(c.tokens["demo"].url_version, "v7");
+    }
+
+    #[test]
     fn env_overrides_keys() {
         let c = load_str(
             "[tokens.a]\n",
