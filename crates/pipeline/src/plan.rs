@@ -214,14 +214,20 @@ fn place(within: Region, cw: f64, ch: f64, gravity: Option<Gravity>, sw: f64, sh
     };
     let (ax, ay) = gravity.and_then(Gravity::anchor).unwrap_or((0.5, 0.5));
     let x = match fx {
-        Some(fx) => (fx - cw / 2.0).clamp(within.x, within.x + within.w - cw),
+        Some(fx) => within_range(fx - cw / 2.0, within.x, within.x + within.w - cw),
         None => within.x + (within.w - cw) * ax,
     };
     let y = match fy {
-        Some(fy) => (fy - ch / 2.0).clamp(within.y, within.y + within.h - ch),
+        Some(fy) => within_range(fy - ch / 2.0, within.y, within.y + within.h - ch),
         None => within.y + (within.h - ch) * ay,
     };
     Region { x, y, w: cw, h: ch }
+}
+
+/// `v` limited to `lo..=hi`; unlike `f64::clamp` it cannot panic when rounding leaves `hi` a
+/// hair below `lo`.
+fn within_range(v: f64, lo: f64, hi: f64) -> f64 {
+    v.min(hi).max(lo)
 }
 
 #[cfg(test)]
@@ -329,5 +335,54 @@ mod tests {
     fn identity() {
         assert!(p("", 640, 480).is_identity(640, 480));
         assert!(!p("w=320", 640, 480).is_identity(640, 480));
+    }
+
+    proptest::proptest! {
+        /// Whatever the URL asks, the plan keeps its region inside the source and its output
+        /// between 1 px and the limit (or refuses with a typed error).
+        #[test]
+        fn plans_stay_inside_the_source(
+            w in 1u32..4000, h in 1u32..4000,
+            tw in proptest::option::of(1u32..5000), th in proptest::option::of(1u32..5000),
+            func in proptest::option::of(proptest::sample::select(vec![
+                "crop", "fit", "cropfit", "bound", "boundmin", "cover", "face",
+            ])),
+            gravity in proptest::option::of(proptest::sample::select(vec![
+                "north", "southeast", "west", "3000,10", "99p,1p", "0,0",
+            ])),
+            tl in proptest::option::of((0u32..4000, 0u32..4000)),
+            br in proptest::option::of((0u32..4000, 0u32..4000)),
+            ar in proptest::option::of(proptest::sample::select(vec!["1", "16:9", "0.1", "1,2", "3:1,4"])),
+            dpr in proptest::option::of(proptest::sample::select(vec!["1.5", "2", "5"])),
+            org in proptest::bool::ANY,
+        ) {
+            let mut q = Vec::new();
+            if let Some(v) = tw { q.push(format!("w={v}")); }
+            if let Some(v) = th { q.push(format!("h={v}")); }
+            if let Some(v) = func { q.push(format!("func={v}")); }
+            if let Some(v) = gravity { q.push(format!("gravity={v}")); }
+            if let Some((x, y)) = tl { q.push(format!("tl_px={x},{y}")); }
+            if let Some((x, y)) = br { q.push(format!("br_px={x},{y}")); }
+            if let Some(v) = ar { q.push(format!("ar={v}")); }
+            if let Some(v) = dpr { q.push(format!("dpr={v}")); }
+            if org { q.push("org_if_sml=1".into()); }
+            let spec = parse_canonical(&q.join("&")).unwrap();
+            match plan(&spec, w, h, 10_000) {
+                Ok(p) => {
+                    let r = p.region;
+                    proptest::prop_assert!(r.x >= 0.0 && r.y >= 0.0 && r.w > 0.0 && r.h > 0.0, "{r:?}");
+                    proptest::prop_assert!(r.x + r.w <= f64::from(w) + 1e-6, "{r:?} in {w}x{h}");
+                    proptest::prop_assert!(r.y + r.h <= f64::from(h) + 1e-6, "{r:?} in {w}x{h}");
+                    let (ow, oh) = p.output_size();
+                    proptest::prop_assert!((1..=10_000).contains(&ow) && (1..=10_000).contains(&oh));
+                    proptest::prop_assert!(p.scaled.0 >= 1 && p.scaled.1 >= 1);
+                    if let Some(c) = p.canvas {
+                        proptest::prop_assert!(c.x + p.scaled.0 <= c.width && c.y + p.scaled.1 <= c.height);
+                    }
+                }
+                Err(PipelineError::OutputTooLarge { .. } | PipelineError::EmptyCrop { .. }) => {}
+                Err(e) => proptest::prop_assert!(false, "unexpected {e}"),
+            }
+        }
     }
 }

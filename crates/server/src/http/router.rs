@@ -17,6 +17,25 @@ pub fn app(state: AppState) -> Router {
         // A panic anywhere in a handler becomes a 500 for that request, never a dropped process.
         .layer(CatchPanicLayer::new())
         .layer(axum::middleware::map_response(nosniff))
+        .layer(axum::middleware::from_fn(log_request))
+}
+
+/// One log line per request: method, target, status, time taken.
+async fn log_request(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let (method, target) = (req.method().clone(), req.uri().to_string());
+    let started = std::time::Instant::now();
+    let resp = next.run(req).await;
+    tracing::info!(
+        %method,
+        %target,
+        status = resp.status().as_u16(),
+        ms = started.elapsed().as_secs_f64() * 1000.0,
+        "request"
+    );
+    resp
 }
 
 async fn nosniff(mut resp: axum::response::Response) -> axum::response::Response {

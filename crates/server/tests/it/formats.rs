@@ -193,3 +193,30 @@ async fn sixteen_bit_sources_become_eight_bit() {
         assert_px(&out, 8, 2, BLUE);
     }
 }
+
+#[tokio::test]
+async fn cmyk_jpegs_become_rgb() {
+    // Red is C=0 M=100% Y=100% K=0; blue is C=100% M=100% Y=0 K=0.
+    let (w, h) = (32u16, 16u16);
+    let mut data = Vec::new();
+    for _ in 0..h {
+        for x in 0..w {
+            data.extend_from_slice(if x < w / 2 {
+                &[0, 255, 255, 0]
+            } else {
+                &[255, 255, 0, 0]
+            });
+        }
+    }
+    let mut body = Vec::new();
+    jpeg_encoder::Encoder::new(&mut body, 95)
+        .encode(&data, w, h, jpeg_encoder::ColorType::Cmyk)
+        .unwrap();
+    let (_o, s) = setup("/c.jpg", body, "image/jpeg").await;
+    for q in ["w=16", "w=16&force_format=png"] {
+        let out = s.get(&format!("/sample.li/c.jpg?{q}")).await.image();
+        assert!(!out.color().has_alpha() || px(&out, 0, 0)[3] == 255);
+        assert_px(&out, 2, 4, RED);
+        assert_px(&out, 13, 4, BLUE);
+    }
+}
