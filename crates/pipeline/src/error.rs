@@ -3,7 +3,7 @@
 
 use thiserror::Error;
 
-#[derive(Debug, Error)]
+#[derive(Debug, Clone, Error)]
 pub enum PipelineError {
     /// The bytes are not an image in a supported format (JPEG, PNG, GIF, WebP).
     #[error("unsupported or unrecognised image format")]

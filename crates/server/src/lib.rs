@@ -4,6 +4,7 @@
 //! - `config`: the configuration tree, loading, validation;
 //! - `token`: tokens at run time and their choice by `Host`;
 //! - `origin`: fetching originals (HTTP with SSRF guard and limits; file aliases);
+//! - `variant`: cache lookup, coalesced fetch + transform, revalidation (`flight`, `metrics`);
 //! - `http`: routes, handlers, error mapping, responses;
 //! - `state`, `server`, `cli`: wiring.
 //!
@@ -11,8 +12,12 @@
 
 pub mod cli;
 pub mod config;
+pub mod flight;
 pub mod http;
+pub mod invalidate;
+pub mod metrics;
 pub mod origin;
 pub mod server;
 pub mod state;
 pub mod token;
+pub mod variant;

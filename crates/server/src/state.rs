@@ -8,8 +8,11 @@ use imgd_pipeline::Limits;
 use tokio::sync::Semaphore;
 
 use crate::config::Config;
+use crate::flight::Flights;
+use crate::metrics::Metrics;
 use crate::origin::Fetcher;
 use crate::token::Tokens;
+use crate::variant::{Original, ProduceError, Produced, SharedCache};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -21,6 +24,13 @@ pub struct AppState {
     pub workers: Arc<Semaphore>,
     /// Largest file-alias source, as for HTTP origins.
     pub max_source_bytes: u64,
+    /// `None` when `[cache] enabled = false`.
+    pub cache: SharedCache,
+    pub metrics: Arc<Metrics>,
+    /// In-flight work, by variant key, original key (fetch) and original key (revalidation).
+    pub variants: Arc<Flights<Result<Produced, ProduceError>>>,
+    pub originals: Arc<Flights<Result<Original, ProduceError>>>,
+    pub refreshes: Arc<Flights<Result<bool, ProduceError>>>,
 }
 
 impl AppState {
@@ -30,6 +40,20 @@ impl AppState {
         let workers = match config.server.workers {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
             n => n,
+        };
+        let cache = if config.cache.enabled {
+            let dir = config.cache_dir();
+            let cache = imgd_cache::Cache::open(&dir, config.cache.max_size)
+                .map_err(|e| anyhow!("cannot open the cache in {}: {e}", dir.display()))?;
+            // Files a crash left without an index entry; done before serving, so no write
+            // can be in progress.
+            let swept = cache.sweep().map_err(|e| anyhow!("cache sweep: {e}"))?;
+            if swept > 0 {
+                tracing::info!(files = swept, "removed unindexed cache files");
+            }
+            Some(Arc::new(cache))
+        } else {
+            None
         };
         Ok(AppState {
             tokens: Arc::new(tokens),
@@ -41,6 +65,11 @@ impl AppState {
             },
             workers: Arc::new(Semaphore::new(workers)),
             max_source_bytes: config.origin.max_bytes,
+            cache,
+            metrics: Arc::default(),
+            variants: Arc::default(),
+            originals: Arc::default(),
+            refreshes: Arc::default(),
         })
     }
 }

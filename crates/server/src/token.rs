@@ -38,6 +38,9 @@ pub struct Token {
     pub s_maxage: u32,
     pub missing_origin: MissingOrigin,
     pub custom_domains: Vec<String>,
+    /// Revalidate cached originals older than this (seconds; 0: never).
+    pub cache_ttl: u64,
+    pub api_keys: Vec<String>,
 }
 
 impl Token {
@@ -173,6 +176,8 @@ pub fn build_token(name: &str, c: &TokenConfig, base_dir: &Path) -> Result<Token
             .iter()
             .map(|d| d.to_ascii_lowercase())
             .collect(),
+        cache_ttl: c.cache_ttl,
+        api_keys: c.api_keys.clone(),
     })
 }
 
@@ -232,6 +237,20 @@ impl Tokens {
         self.by_name.get(name).cloned()
     }
 
+    /// The token holding `key` among its `api_keys`. Every key is compared in constant time,
+    /// and all of them are compared, so timing reveals neither a key nor which token matched.
+    pub fn for_api_key(&self, key: &str) -> Option<Arc<Token>> {
+        let mut found = None;
+        for token in self.by_name.values() {
+            for k in &token.api_keys {
+                if constant_time_eq(k.as_bytes(), key.as_bytes()) {
+                    found = Some(token.clone());
+                }
+            }
+        }
+        found
+    }
+
     /// The token a request's `Host` selects: a custom domain, `TOKEN.<base_domain>`, else the
     /// default token. `None` when a base-domain subdomain names no token, or there is no default.
     pub fn for_host(&self, host: Option<&str>) -> Option<Arc<Token>> {
@@ -259,6 +278,17 @@ impl Tokens {
     }
 }
 
+/// Equality whose time depends only on the lengths.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let mut diff = a.len() ^ b.len();
+    for i in 0..a.len().max(b.len()) {
+        let x = a.get(i).copied().unwrap_or(0);
+        let y = b.get(i).copied().unwrap_or(0);
+        diff |= usize::from(x ^ y);
+    }
+    diff == 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -280,6 +310,14 @@ mod tests {
         assert!(!t.allows_host("evilsample.li"));
         assert!(!t.allows_host("sample.li.evil.test"));
         assert!(token(&[]).allows_host("anything.test"));
+    }
+
+    #[test]
+    fn constant_time_comparison() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"abcd"));
+        assert!(!constant_time_eq(b"", b"a"));
     }
 
     #[test]

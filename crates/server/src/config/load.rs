@@ -114,6 +114,7 @@ fn check_keys(table: &Table, errors: &mut Vec<String>) {
             "server" => check_section::<super::ServerConfig>(section, value, errors),
             "origin" => check_section::<super::OriginConfig>(section, value, errors),
             "limits" => check_section::<super::LimitsConfig>(section, value, errors),
+            "cache" => check_section::<super::CacheConfig>(section, value, errors),
             "tokens" => match value.as_table() {
                 Some(tokens) => {
                     for (name, token) in tokens {

@@ -30,6 +30,7 @@ pub struct Config {
     pub server: ServerConfig,
     pub origin: OriginConfig,
     pub limits: LimitsConfig,
+    pub cache: CacheConfig,
     /// Token name → its settings.
     pub tokens: BTreeMap<String, TokenConfig>,
     /// Directory relative paths (file aliases) are resolved against; set by the loader.
@@ -119,6 +120,34 @@ impl Default for LimitsConfig {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+pub struct CacheConfig {
+    /// Keep originals and variants on disk. Off: every request fetches and transforms.
+    pub enabled: bool,
+    /// Cache directory (relative paths are relative to the config file).
+    pub dir: String,
+    /// Bound on the bytes of cached files; least-recently-used entries are evicted beyond it.
+    pub max_size: u64,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig {
+            enabled: true,
+            dir: "imgd-cache".into(),
+            max_size: 10 * 1024 * 1024 * 1024,
+        }
+    }
+}
+
+impl Config {
+    /// The cache directory, resolved against the config's base directory.
+    pub fn cache_dir(&self) -> PathBuf {
+        self.base_dir.join(&self.cache.dir)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct TokenConfig {
     /// "v7" (the /v7/ prefix is required), "none" (no prefix) or "optional".
     pub url_version: String,
@@ -144,6 +173,10 @@ pub struct TokenConfig {
     pub s_maxage: u32,
     /// "placeholder_404" (default), "placeholder_200", "transparent_gif_200" or "empty_404".
     pub missing_origin: String,
+    /// Seconds after which a cached original is revalidated with the origin (0: never).
+    pub cache_ttl: u64,
+    /// Keys accepted in `X-Client-Key` by `POST /invalidate` for this token.
+    pub api_keys: Vec<String>,
 }
 
 impl Default for TokenConfig {
@@ -161,6 +194,8 @@ impl Default for TokenConfig {
             max_age: 2_592_000,
             s_maxage: 31_536_000,
             missing_origin: "placeholder_404".into(),
+            cache_ttl: 0,
+            api_keys: Vec::new(),
         }
     }
 }

@@ -27,6 +27,20 @@ pub fn validate(config: &Config, errors: &mut Vec<String>) {
             errors.extend(list);
         }
     }
+    if config.cache.enabled && config.cache.dir.trim().is_empty() {
+        errors.push("cache.dir: must name a directory when the cache is enabled".into());
+    }
+    let mut keys = std::collections::HashMap::new();
+    for (name, token) in &config.tokens {
+        for key in &token.api_keys {
+            if key.len() < 16 {
+                errors.push(format!("tokens.{name}.api_keys: keys must be at least 16 characters"));
+            }
+            if let Some(other) = keys.insert(key.as_str(), name.as_str()) {
+                errors.push(format!("tokens.{name}.api_keys: a key is also used by token {other:?}"));
+            }
+        }
+    }
     if config.limits.max_output_side == 0 {
         errors.push("limits.max_output_side: must be at least 1".into());
     }

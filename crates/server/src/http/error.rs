@@ -10,6 +10,7 @@ use serde_json::json;
 use thiserror::Error;
 
 use crate::origin::FetchError;
+use crate::variant::ProduceError;
 
 /// Header naming the error code on every error response.
 pub const ERROR_HEADER: &str = "x-imgd-error";
@@ -33,6 +34,27 @@ pub enum ApiError {
     /// A bug or a failed worker; details are logged.
     #[error("internal error")]
     Internal(String),
+    /// `POST /invalidate` without a known `X-Client-Key`.
+    #[error("missing or unknown X-Client-Key")]
+    Unauthorized,
+    /// An invalidation body that cannot be carried out; the reason is for the client.
+    #[error("{0}")]
+    InvalidBody(String),
+    #[error("request body too large")]
+    BodyTooLarge,
+    #[error("cache failure: {0}")]
+    Cache(imgd_cache::CacheError),
+}
+
+impl From<ProduceError> for ApiError {
+    fn from(e: ProduceError) -> Self {
+        match e {
+            ProduceError::Fetch(e) => ApiError::Fetch(e),
+            ProduceError::Pipeline(e) => ApiError::Pipeline(e),
+            ProduceError::DecoderPanic => ApiError::DecoderPanic,
+            ProduceError::Worker(e) => ApiError::Internal(e),
+        }
+    }
 }
 
 impl ApiError {
@@ -74,7 +96,10 @@ impl ApiError {
             ApiError::UnknownToken => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::DecoderPanic => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Internal(_) | ApiError::Cache(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::InvalidBody(_) => StatusCode::BAD_REQUEST,
+            ApiError::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         }
     }
 
@@ -104,6 +129,10 @@ impl ApiError {
             ApiError::MethodNotAllowed => "method-not-allowed",
             ApiError::DecoderPanic => "undecodable-image",
             ApiError::Internal(_) => "internal",
+            ApiError::Cache(_) => "cache-failure",
+            ApiError::Unauthorized => "unauthorized",
+            ApiError::InvalidBody(_) => "invalid-body",
+            ApiError::BodyTooLarge => "body-too-large",
         }
     }
 

@@ -54,6 +54,7 @@ pub async fn respond(
             StatusCode::OK,
             Bytes::from_static(TRANSPARENT_GIF),
             OutputFormat::Gif,
+            &crate::variant::etag(TRANSPARENT_GIF),
             &policy,
         ),
         MissingOrigin::Placeholder404 | MissingOrigin::Placeholder200 => {
@@ -76,7 +77,8 @@ pub async fn respond(
             );
             match tokio::task::spawn_blocking(move || placeholder(side, format)).await {
                 Ok(Ok(bytes)) => {
-                    respond::image(headers, status, Bytes::from(bytes), format, &policy)
+                    let tag = crate::variant::etag(&bytes);
+                    respond::image(headers, status, Bytes::from(bytes), format, &tag, &policy)
                 }
                 Ok(Err(e)) => return ApiError::Pipeline(e).into_response(),
                 Err(e) => return ApiError::Internal(e.to_string()).into_response(),

@@ -3,6 +3,7 @@
 
 pub mod error;
 mod health;
+mod invalidate;
 mod missing;
 mod respond;
 mod router;

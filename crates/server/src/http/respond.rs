@@ -14,10 +14,6 @@ pub struct CachePolicy {
     pub vary_accept: bool,
 }
 
-pub fn etag(bytes: &[u8]) -> String {
-    format!("\"{:032x}\"", xxhash_rust::xxh3::xxh3_128(bytes))
-}
-
 /// Whether `If-None-Match` lists `tag` (weak comparison, as RFC 9110 asks for this header).
 fn not_modified(req: &HeaderMap, tag: &str) -> bool {
     req.get_all(header::IF_NONE_MATCH)
@@ -33,10 +29,10 @@ pub fn image(
     status: StatusCode,
     bytes: Bytes,
     format: OutputFormat,
+    tag: &str,
     policy: &CachePolicy,
 ) -> Response {
-    let tag = etag(&bytes);
-    let not_mod = status == StatusCode::OK && not_modified(req, &tag);
+    let not_mod = status == StatusCode::OK && not_modified(req, tag);
     let mut resp = if not_mod {
         Response::new(Body::empty())
     } else {
@@ -54,7 +50,7 @@ pub fn image(
             HeaderValue::from_static(format.mime()),
         );
     }
-    if let Ok(v) = HeaderValue::from_str(&tag) {
+    if let Ok(v) = HeaderValue::from_str(tag) {
         h.insert(header::ETAG, v);
     }
     if let Ok(v) = HeaderValue::from_str(&policy.cache_control) {
@@ -72,7 +68,7 @@ mod tests {
 
     #[test]
     fn if_none_match_forms() {
-        let tag = etag(b"abc");
+        let tag = crate::variant::etag(b"abc");
         let mut h = HeaderMap::new();
         assert!(!not_modified(&h, &tag));
         h.insert(

@@ -1,17 +1,21 @@
 //! The route table. Fixed paths first; every other path is an image URL.
 
 use axum::http::HeaderValue;
-use axum::routing::get;
+use axum::extract::State;
+use axum::routing::{get, post};
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 
 use super::health::health;
+use super::invalidate::invalidate;
 use super::transform::transform;
 use crate::state::AppState;
 
 pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
+        .route("/metrics", get(metrics))
+        .route("/invalidate", post(invalidate))
         .fallback(transform)
         .with_state(state)
         // A panic anywhere in a handler becomes a 500 for that request, never a dropped process.
@@ -36,6 +40,10 @@ async fn log_request(
         "request"
     );
     resp
+}
+
+async fn metrics(State(state): State<AppState>) -> String {
+    state.metrics.render()
 }
 
 async fn nosniff(mut resp: axum::response::Response) -> axum::response::Response {

@@ -1,21 +1,23 @@
 //! `GET /<origin>?<params>`: the image endpoint. Reads like the request's life:
-//! token → parse → fetch original → transform on a worker → respond.
-
-use std::panic::AssertUnwindSafe;
+//! token → parse → negotiate → produce (cache or make) → respond.
 
 use axum::extract::State;
-use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use bytes::Bytes;
-use imgd_pipeline::{Negotiation, Output};
-use imgd_url::{parse_request, Origin, TransformSpec};
+use imgd_pipeline::Negotiation;
+use imgd_url::{parse_request, TransformSpec};
 
 use super::error::ApiError;
 use super::missing;
 use super::respond::{self, CachePolicy};
-use crate::origin::{read_file, FetchError};
+use crate::metrics::inc;
+use crate::origin::FetchError;
 use crate::state::AppState;
 use crate::token::Token;
+use crate::variant::{produce, ProduceError};
+
+/// Header telling where the bytes came from: `HIT`, `MISS`, `MISS, COALESCED`.
+pub const CACHE_HEADER: &str = "x-imgd-cache";
 
 pub async fn transform(
     State(state): State<AppState>,
@@ -38,6 +40,7 @@ async fn handle(
     if method != Method::GET && method != Method::HEAD {
         return Err(ApiError::MethodNotAllowed);
     }
+    inc(&state.metrics.requests);
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
     let token = state.tokens.for_host(host).ok_or(ApiError::UnknownToken)?;
     let target = uri.path_and_query().map_or("/", |p| p.as_str());
@@ -53,64 +56,27 @@ async fn handle(
         vary_accept: negotiable,
     };
 
-    let original = match fetch(state, &token, &request.origin).await {
-        Ok(bytes) => bytes,
-        Err(e @ (FetchError::NotFound(_) | FetchError::Unreachable(_))) => {
+    let produced = match produce(state, &token, &request.origin, &spec, negotiation).await {
+        Ok(p) => p,
+        Err(ProduceError::Fetch(e @ (FetchError::NotFound(_) | FetchError::Unreachable(_)))) => {
             tracing::debug!(error = %e, "origin missing");
             return Ok(missing::respond(state, &token, &spec, negotiation, headers, &e).await);
         }
         Err(e) => return Err(e.into()),
     };
-    let out = run_pipeline(state, original, spec, negotiation).await?;
-    Ok(respond::image(
+    let mut resp = respond::image(
         headers,
         StatusCode::OK,
-        Bytes::from(out.bytes),
-        out.format,
+        produced.bytes,
+        produced.format,
+        &produced.etag,
         &policy,
-    ))
-}
-
-async fn fetch(state: &AppState, token: &Token, origin: &Origin) -> Result<Bytes, FetchError> {
-    match origin {
-        Origin::Remote(url) => {
-            if !token.allows_host(&url.host) {
-                return Err(FetchError::HostNotAllowed(url.host.clone()));
-            }
-            state.fetcher.fetch(url, &|h| token.allows_host(h)).await
-        }
-        Origin::File { root, segments, .. } => {
-            read_file(root, segments, state.max_source_bytes).await
-        }
-    }
-}
-
-/// Runs the pipeline on a blocking thread once a worker slot is free. A decoder panic is
-/// caught and becomes a 422 for this request only.
-pub async fn run_pipeline(
-    state: &AppState,
-    original: Bytes,
-    spec: TransformSpec,
-    negotiation: Negotiation,
-) -> Result<Output, ApiError> {
-    let _permit = state
-        .workers
-        .clone()
-        .acquire_owned()
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let limits = state.limits;
-    let joined = tokio::task::spawn_blocking(move || {
-        std::panic::catch_unwind(AssertUnwindSafe(|| {
-            imgd_pipeline::process(&original, &spec, negotiation, &limits)
-        }))
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?;
-    match joined {
-        Ok(result) => Ok(result?),
-        Err(_) => Err(ApiError::DecoderPanic),
-    }
+    );
+    resp.headers_mut().insert(
+        CACHE_HEADER,
+        HeaderValue::from_static(produced.status.as_str()),
+    );
+    Ok(resp)
 }
 
 fn cache_control(token: &Token, spec: &TransformSpec) -> String {
@@ -145,7 +111,6 @@ fn accepts(headers: &HeaderMap, mime: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
 
     #[test]
     fn accept_parsing() {

@@ -20,7 +20,7 @@ use crate::config::OriginConfig;
 use guard::AddrPolicy;
 use resolve::{parse_pins, BlockedAddress, GuardedResolver};
 
-#[derive(Debug, Error)]
+#[derive(Debug, Clone, Error)]
 pub enum FetchError {
     /// The host is not on the token's whitelist (checked on every redirect hop).
     #[error("origin host {0} is not on this token's whitelist")]
@@ -51,6 +51,21 @@ pub enum FetchError {
     /// Reading a file alias failed for a reason other than absence.
     #[error("reading the file origin failed: {0}")]
     Io(String),
+}
+
+/// An origin's cache validators (`ETag`, `Last-Modified`), sent back on revalidation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// A fetch's result.
+#[derive(Debug)]
+pub enum Fetched {
+    /// The conditional request was answered 304.
+    NotModified,
+    Body { bytes: Bytes, validators: Validators },
 }
 
 pub struct Fetcher {
@@ -91,12 +106,14 @@ impl Fetcher {
     }
 
     /// Fetches `url` whole. `host_allowed` is the token's whitelist, applied to every hop.
+    /// With `conditional`, the request carries `If-None-Match` / `If-Modified-Since`.
     pub async fn fetch(
         &self,
         url: &RemoteUrl,
         host_allowed: &(dyn Fn(&str) -> bool + Sync),
-    ) -> Result<Bytes, FetchError> {
-        tokio::time::timeout(self.timeout, self.fetch_inner(url, host_allowed))
+        conditional: Option<&Validators>,
+    ) -> Result<Fetched, FetchError> {
+        tokio::time::timeout(self.timeout, self.fetch_inner(url, host_allowed, conditional))
             .await
             .map_err(|_| FetchError::Timeout)?
     }
@@ -105,17 +122,25 @@ impl Fetcher {
         &self,
         url: &RemoteUrl,
         host_allowed: &(dyn Fn(&str) -> bool + Sync),
-    ) -> Result<Bytes, FetchError> {
+        conditional: Option<&Validators>,
+    ) -> Result<Fetched, FetchError> {
         let mut url = reqwest::Url::parse(&url.to_string()).map_err(|_| FetchError::BadRedirect)?;
         for _ in 0..=self.max_redirects {
             self.check_hop(&url, host_allowed)?;
-            let resp = self
-                .client
-                .get(url.clone())
-                .send()
-                .await
-                .map_err(classify)?;
+            let mut req = self.client.get(url.clone());
+            if let Some(v) = conditional {
+                if let Some(etag) = &v.etag {
+                    req = req.header(reqwest::header::IF_NONE_MATCH, etag);
+                }
+                if let Some(lm) = &v.last_modified {
+                    req = req.header(reqwest::header::IF_MODIFIED_SINCE, lm);
+                }
+            }
+            let resp = req.send().await.map_err(classify)?;
             let status = resp.status();
+            if status == reqwest::StatusCode::NOT_MODIFIED && conditional.is_some() {
+                return Ok(Fetched::NotModified);
+            }
             if status.is_redirection() {
                 let location = resp
                     .headers()
@@ -131,7 +156,18 @@ impl Fetcher {
             if !status.is_success() {
                 return Err(FetchError::OriginStatus(status.as_u16()));
             }
-            return self.read_body(resp).await;
+            let header = |name| {
+                resp.headers()
+                    .get(name)
+                    .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
+                    .map(str::to_string)
+            };
+            let validators = Validators {
+                etag: header(reqwest::header::ETAG),
+                last_modified: header(reqwest::header::LAST_MODIFIED),
+            };
+            let bytes = self.read_body(resp).await?;
+            return Ok(Fetched::Body { bytes, validators });
         }
         Err(FetchError::TooManyRedirects)
     }

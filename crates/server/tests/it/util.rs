@@ -109,6 +109,10 @@ pub fn assert_px(img: &DynamicImage, x: u32, y: u32, want: [u8; 4]) {
 #[derive(Clone)]
 pub enum Reply {
     Body(&'static str, Vec<u8>),
+    /// A body with an `ETag`; a request whose `If-None-Match` matches gets 304.
+    Tagged(Vec<u8>, String),
+    /// A body sent after a delay (to make requests overlap).
+    Delayed(u64, Vec<u8>),
     Status(u16),
     Redirect(String),
     /// Declares `declared` bytes, sends `body`, closes.
@@ -181,6 +185,11 @@ impl Origin {
         }
         let text = String::from_utf8_lossy(&head);
         let target = text.split(' ').nth(1).unwrap_or("/").to_string();
+        let if_none_match = text
+            .split("\r\n")
+            .filter_map(|l| l.split_once(':'))
+            .find(|(k, _)| k.eq_ignore_ascii_case("if-none-match"))
+            .map(|(_, v)| v.trim().to_string());
         self.seen.lock().unwrap().push(target.clone());
         let path = target.split('?').next().unwrap_or("/").to_string();
         let reply = {
@@ -192,6 +201,28 @@ impl Origin {
             Some(Reply::Body(ctype, body)) => {
                 let mut r = format!(
                     "HTTP/1.1 200 OK\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nSet-Cookie: origin=1\r\nConnection: close\r\n\r\n",
+                    body.len()
+                )
+                .into_bytes();
+                r.extend_from_slice(&body);
+                r
+            }
+            Some(Reply::Tagged(_, etag)) if if_none_match.as_deref() == Some(etag.as_str()) => {
+                format!("HTTP/1.1 304 Not Modified\r\nETag: {etag}\r\nConnection: close\r\n\r\n").into_bytes()
+            }
+            Some(Reply::Tagged(body, etag)) => {
+                let mut r = format!(
+                    "HTTP/1.1 200 OK\r\nETag: {etag}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                )
+                .into_bytes();
+                r.extend_from_slice(&body);
+                r
+            }
+            Some(Reply::Delayed(ms, body)) => {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+                let mut r = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
                     body.len()
                 )
                 .into_bytes();
@@ -226,7 +257,12 @@ impl Origin {
 /// A running imgd.
 pub struct Server {
     pub addr: SocketAddr,
-    _dir: Option<tempfile::TempDir>,
+    /// The cache directory, kept alive for restarts.
+    pub cache_dir: Arc<tempfile::TempDir>,
+    config: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+    _dir: Option<Arc<tempfile::TempDir>>,
 }
 
 /// A response, read raw.
@@ -285,18 +321,70 @@ impl Server {
         Server::start_in(config_text, None).await
     }
 
-    /// Starts with `dir` kept alive (file-alias tests).
+    /// Starts with `dir` kept alive (file-alias tests). Unless the config has a `[cache]`
+    /// section, the cache lives in a fresh temporary directory.
     pub async fn start_in(config_text: &str, dir: Option<tempfile::TempDir>) -> Server {
-        let config = imgd::config::from_str(config_text, PathBuf::from("."), Vec::new())
+        let cache_dir = Arc::new(tempfile::tempdir().unwrap());
+        let config = if config_text.contains("[cache]") {
+            config_text.to_string()
+        } else {
+            format!("{config_text}\n[cache]\ndir = \"{}\"\n", cache_dir.path().display())
+        };
+        Server::launch(config, cache_dir, dir.map(Arc::new)).await
+    }
+
+    async fn launch(
+        config_text: String,
+        cache_dir: Arc<tempfile::TempDir>,
+        dir: Option<Arc<tempfile::TempDir>>,
+    ) -> Server {
+        let config = imgd::config::from_str(&config_text, PathBuf::from("."), Vec::new())
             .unwrap_or_else(|e| panic!("test config: {e}"));
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            imgd::server::run(listener, config, std::future::pending())
-                .await
-                .unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            imgd::server::run(listener, config, async {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
         });
-        Server { addr, _dir: dir }
+        Server {
+            addr,
+            cache_dir,
+            config: config_text,
+            stop: Some(stop),
+            task: Some(task),
+            _dir: dir,
+        }
+    }
+
+    /// Stops the server (closing its cache) and starts it again on the same configuration
+    /// and cache directory.
+    pub async fn restart(mut self) -> Server {
+        self.shutdown().await;
+        Server::launch(self.config.clone(), self.cache_dir.clone(), self._dir.clone()).await
+    }
+
+    pub async fn shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.unwrap();
+        }
+    }
+
+    /// The server's counter `name` from `GET /metrics`.
+    pub async fn metric(&self, name: &str) -> u64 {
+        let r = self.get("/metrics").await;
+        String::from_utf8_lossy(&r.body)
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("metric {name}"))
+            .parse()
+            .unwrap()
     }
 
     pub async fn get(&self, target: &str) -> Resp {
