@@ -2,6 +2,7 @@
 //! Themes: origin forms (`origins`), operations with pixel checks (`operations`), formats and
 //! colour (`formats`), responses and errors (`responses`), fetch safety and limits (`fetching`).
 
+mod cache;
 mod fetching;
 mod formats;
 mod operations;
