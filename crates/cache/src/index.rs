@@ -71,6 +71,9 @@ pub fn encode<T: Serialize>(record: &T) -> Result<Vec<u8>, CacheError> {
     Ok(serde_json::to_vec(record)?)
 }
 
-pub fn read_counter(table: &impl ReadableTable<&'static str, u64>, key: &str) -> Result<u64, CacheError> {
+pub fn read_counter(
+    table: &impl ReadableTable<&'static str, u64>,
+    key: &str,
+) -> Result<u64, CacheError> {
     Ok(table.get(key)?.map_or(0, |v| v.value()))
 }

@@ -65,7 +65,14 @@ mod tests {
     fn keys_separate_their_parts() {
         let o = |t, u| OriginalRef { token: t, url: u };
         assert_ne!(o("a", "bc").key(), o("ab", "c").key());
-        let v = |spec, class| VariantRef { original: o("t", "u"), spec, class }.key();
+        let v = |spec, class| {
+            VariantRef {
+                original: o("t", "u"),
+                spec,
+                class,
+            }
+            .key()
+        };
         assert_ne!(v("w=1", "jpeg"), v("w=1", "webp"));
         assert_eq!(v("w=1", "jpeg"), v("w=1", "jpeg"));
         assert_eq!(o("t", "u").key().len(), 64);

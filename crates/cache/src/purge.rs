@@ -29,7 +29,11 @@ pub struct Purged {
 
 impl Cache {
     /// Removes the variants of `(original URL, canonical spec)` pairs, in every output class.
-    pub fn purge_variants(&self, token: &str, items: &[(String, String)]) -> Result<Purged, CacheError> {
+    pub fn purge_variants(
+        &self,
+        token: &str,
+        items: &[(String, String)],
+    ) -> Result<Purged, CacheError> {
         let mut p = Purged::default();
         let txn = self.write_txn()?;
         {
@@ -175,10 +179,15 @@ mod tests {
     #[test]
     fn spec_filters() {
         let f = |s: &[(&str, &str)]| -> Vec<(String, String)> {
-            s.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+            s.iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect()
         };
         assert!(spec_contains("h=100&w=200", &f(&[("w", "200")])));
-        assert!(spec_contains("force_format=jpeg&w=1", &f(&[("force_format", "jpeg"), ("w", "1")])));
+        assert!(spec_contains(
+            "force_format=jpeg&w=1",
+            &f(&[("force_format", "jpeg"), ("w", "1")])
+        ));
         assert!(!spec_contains("w=2000", &f(&[("w", "200")])));
         assert!(!spec_contains("", &f(&[("w", "200")])));
     }

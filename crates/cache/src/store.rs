@@ -240,7 +240,9 @@ impl Cache {
             .get(rec.original.as_str())?
             .map(|r| decode::<OriginalRecord>(r.value()))
             .transpose()?
-            .filter(|o| o.file.is_some() || o.etag.is_some() || o.last_modified.is_some() || o.fetched > 0)
+            .filter(|o| {
+                o.file.is_some() || o.etag.is_some() || o.last_modified.is_some() || o.fetched > 0
+            })
             .map(|o| o.fetched);
         let Some(bytes) = self.read(&rec.file)? else {
             return Ok(None);
@@ -290,7 +292,8 @@ impl Cache {
                     accessed: now,
                     gen,
                 };
-                t.originals.insert(okey.as_str(), encode(&rec)?.as_slice())?;
+                t.originals
+                    .insert(okey.as_str(), encode(&rec)?.as_slice())?;
                 t.by_url
                     .insert(v.original.url_key().as_str(), okey.as_str())?;
                 t.add(&entries_key(v.original.token), 1)?;

@@ -66,7 +66,11 @@ impl<'txn> Tables<'txn> {
 
     /// Removes a variant's record, its link from its original and its LRU slot. Its file is
     /// pushed to `files` for unlinking after commit.
-    pub fn remove_variant(&mut self, key: &str, files: &mut Vec<String>) -> Result<bool, CacheError> {
+    pub fn remove_variant(
+        &mut self,
+        key: &str,
+        files: &mut Vec<String>,
+    ) -> Result<bool, CacheError> {
         let Some(rec) = self.variant(key)? else {
             return Ok(false);
         };
@@ -80,13 +84,21 @@ impl<'txn> Tables<'txn> {
     }
 
     /// Removes an original's record, bytes and URL entry (not its variants).
-    pub fn remove_original(&mut self, key: &str, files: &mut Vec<String>) -> Result<bool, CacheError> {
+    pub fn remove_original(
+        &mut self,
+        key: &str,
+        files: &mut Vec<String>,
+    ) -> Result<bool, CacheError> {
         let Some(rec) = self.original(key)? else {
             return Ok(false);
         };
         self.originals.remove(key)?;
         let url_key = crate::key::url_key(&rec.token, &rec.url);
-        if self.by_url.get(url_key.as_str())?.is_some_and(|v| v.value() == key) {
+        if self
+            .by_url
+            .get(url_key.as_str())?
+            .is_some_and(|v| v.value() == key)
+        {
             self.by_url.remove(url_key.as_str())?;
         }
         if let Some(f) = rec.file {

@@ -14,12 +14,22 @@ fn o<'a>(token: &'a str, url: &'a str) -> OriginalRef<'a> {
 }
 
 fn v<'a>(token: &'a str, url: &'a str, spec: &'a str, class: &'a str) -> VariantRef<'a> {
-    VariantRef { original: o(token, url), spec, class }
+    VariantRef {
+        original: o(token, url),
+        spec,
+        class,
+    }
 }
 
 fn put(c: &Cache, token: &str, url: &str, spec: &str, class: &str) {
-    c.put_variant(v(token, url, spec, class), "jpeg", "\"e\"", spec.as_bytes(), None)
-        .unwrap();
+    c.put_variant(
+        v(token, url, spec, class),
+        "jpeg",
+        "\"e\"",
+        spec.as_bytes(),
+        None,
+    )
+    .unwrap();
 }
 
 fn has(c: &Cache, token: &str, url: &str, spec: &str, class: &str) -> bool {
@@ -29,28 +39,60 @@ fn has(c: &Cache, token: &str, url: &str, spec: &str, class: &str) -> bool {
 #[test]
 fn originals_and_variants_round_trip() {
     let (_d, c) = cache(1 << 30);
-    assert!(c.original(o("t", "https://a.test/x.jpg")).unwrap().is_none());
+    assert!(c
+        .original(o("t", "https://a.test/x.jpg"))
+        .unwrap()
+        .is_none());
     c.put_original(
         o("t", "https://a.test/x.jpg"),
         b"ORIGINAL",
-        Validators { etag: Some("\"v1\"".into()), last_modified: None },
+        Validators {
+            etag: Some("\"v1\"".into()),
+            last_modified: None,
+        },
     )
     .unwrap();
     let got = c.original(o("t", "https://a.test/x.jpg")).unwrap().unwrap();
     assert_eq!(got.bytes, b"ORIGINAL");
     assert_eq!(got.etag.as_deref(), Some("\"v1\""));
-    assert!(c.original(o("other", "https://a.test/x.jpg")).unwrap().is_none(), "tokens are separate");
+    assert!(
+        c.original(o("other", "https://a.test/x.jpg"))
+            .unwrap()
+            .is_none(),
+        "tokens are separate"
+    );
 
-    c.put_variant(v("t", "https://a.test/x.jpg", "w=1", "jpeg"), "jpeg", "\"tag\"", b"VAR", Some(5))
+    c.put_variant(
+        v("t", "https://a.test/x.jpg", "w=1", "jpeg"),
+        "jpeg",
+        "\"tag\"",
+        b"VAR",
+        Some(5),
+    )
+    .unwrap();
+    let hit = c
+        .variant(v("t", "https://a.test/x.jpg", "w=1", "jpeg"))
+        .unwrap()
         .unwrap();
-    let hit = c.variant(v("t", "https://a.test/x.jpg", "w=1", "jpeg")).unwrap().unwrap();
     assert_eq!(hit.bytes, b"VAR");
     assert_eq!(hit.format, "jpeg");
     assert_eq!(hit.etag, "\"tag\"");
-    assert!(!has(&c, "t", "https://a.test/x.jpg", "w=1", "webp"), "classes are separate");
+    assert!(
+        !has(&c, "t", "https://a.test/x.jpg", "w=1", "webp"),
+        "classes are separate"
+    );
     assert_eq!(c.size().unwrap(), 8 + 3);
     let a = c.audit().unwrap();
-    assert_eq!((a.variants, a.originals, a.stored_originals, a.missing_files, a.files), (1, 1, 1, 0, 2));
+    assert_eq!(
+        (
+            a.variants,
+            a.originals,
+            a.stored_originals,
+            a.missing_files,
+            a.files
+        ),
+        (1, 1, 1, 0, 2)
+    );
 }
 
 #[test]
@@ -58,8 +100,10 @@ fn replacing_an_entry_keeps_one_file() {
     let (_d, c) = cache(1 << 30);
     put(&c, "t", "u", "w=1", "jpeg");
     put(&c, "t", "u", "w=1", "jpeg");
-    c.put_original(o("t", "u"), b"a", Validators::default()).unwrap();
-    c.put_original(o("t", "u"), b"bb", Validators::default()).unwrap();
+    c.put_original(o("t", "u"), b"a", Validators::default())
+        .unwrap();
+    c.put_original(o("t", "u"), b"bb", Validators::default())
+        .unwrap();
     let a = c.audit().unwrap();
     assert_eq!((a.variants, a.files, a.missing_files), (1, 2, 0));
     assert_eq!(c.size().unwrap(), 3 + 2);
@@ -72,7 +116,9 @@ fn purge_exact_variants_in_every_class() {
         put(&c, "t", "u", "w=1", class);
         put(&c, "t", "u", "w=2", class);
     }
-    let p = c.purge_variants("t", &[("u".into(), "w=1".into())]).unwrap();
+    let p = c
+        .purge_variants("t", &[("u".into(), "w=1".into())])
+        .unwrap();
     assert_eq!(p.removed, 2);
     c.unlink(&p.files);
     assert!(!has(&c, "t", "u", "w=1", "jpeg") && !has(&c, "t", "u", "w=1", "auto-webp"));
@@ -83,8 +129,13 @@ fn purge_exact_variants_in_every_class() {
 #[test]
 fn purge_originals_exact_prefix_and_filtered() {
     let (_d, c) = cache(1 << 30);
-    for url in ["https://s.test/avatars/a.jpg", "https://s.test/avatars/b.jpg", "https://s.test/other.jpg"] {
-        c.put_original(o("t", url), b"x", Validators::default()).unwrap();
+    for url in [
+        "https://s.test/avatars/a.jpg",
+        "https://s.test/avatars/b.jpg",
+        "https://s.test/other.jpg",
+    ] {
+        c.put_original(o("t", url), b"x", Validators::default())
+            .unwrap();
         put(&c, "t", url, "w=200", "jpeg");
         put(&c, "t", url, "force_format=jpeg&w=300", "jpeg");
         put(&c, "t", url, "w=400", "jpeg");
@@ -97,20 +148,43 @@ fn purge_originals_exact_prefix_and_filtered() {
         vec![("force_format".to_string(), "jpeg".to_string())],
     ];
     let p = c
-        .purge_originals("t", &[OriginalPattern::Exact("https://s.test/other.jpg".into())], Some(&filters))
+        .purge_originals(
+            "t",
+            &[OriginalPattern::Exact("https://s.test/other.jpg".into())],
+            Some(&filters),
+        )
         .unwrap();
     assert_eq!(p.removed, 2);
     assert!(has(&c, "t", "https://s.test/other.jpg", "w=400", "jpeg"));
-    assert!(c.original(o("t", "https://s.test/other.jpg")).unwrap().is_some());
+    assert!(c
+        .original(o("t", "https://s.test/other.jpg"))
+        .unwrap()
+        .is_some());
 
     let p = c
-        .purge_originals("t", &[OriginalPattern::Prefix("https://s.test/avatars/".into())], None)
+        .purge_originals(
+            "t",
+            &[OriginalPattern::Prefix("https://s.test/avatars/".into())],
+            None,
+        )
         .unwrap();
     assert_eq!(p.removed, 2 * 4, "two originals with three variants each");
     c.unlink(&p.files);
-    assert!(!has(&c, "t", "https://s.test/avatars/b.jpg", "w=400", "jpeg"));
-    assert!(c.original(o("t", "https://s.test/avatars/a.jpg")).unwrap().is_none());
-    assert!(has(&c, "u", "https://s.test/avatars/a.jpg", "w=200", "jpeg"), "other token untouched");
+    assert!(!has(
+        &c,
+        "t",
+        "https://s.test/avatars/b.jpg",
+        "w=400",
+        "jpeg"
+    ));
+    assert!(c
+        .original(o("t", "https://s.test/avatars/a.jpg"))
+        .unwrap()
+        .is_none());
+    assert!(
+        has(&c, "u", "https://s.test/avatars/a.jpg", "w=200", "jpeg"),
+        "other token untouched"
+    );
     assert!(has(&c, "t", "https://s.test/other.jpg", "w=400", "jpeg"));
     assert_eq!(c.audit().unwrap().missing_files, 0);
 }
@@ -122,7 +196,11 @@ fn purge_all_is_per_token_and_collected_later() {
         put(&c, "t", &format!("u{i}"), "w=1", "jpeg");
     }
     put(&c, "keep", "u0", "w=1", "jpeg");
-    assert_eq!(c.purge_all("t").unwrap(), 10, "5 variants + 5 original records");
+    assert_eq!(
+        c.purge_all("t").unwrap(),
+        10,
+        "5 variants + 5 original records"
+    );
     assert!(!has(&c, "t", "u0", "w=1", "jpeg"));
     assert!(has(&c, "keep", "u0", "w=1", "jpeg"));
     // New entries after the purge are live.
@@ -141,8 +219,14 @@ fn purge_all_is_per_token_and_collected_later() {
 fn eviction_drops_least_recently_used() {
     let (_d, c) = cache(1000);
     for i in 0..30 {
-        c.put_variant(v("t", "u", &format!("w={i}"), "jpeg"), "jpeg", "e", &[0u8; 100], None)
-            .unwrap();
+        c.put_variant(
+            v("t", "u", &format!("w={i}"), "jpeg"),
+            "jpeg",
+            "e",
+            &[0u8; 100],
+            None,
+        )
+        .unwrap();
     }
     let size = c.size().unwrap();
     assert!(size <= 1000, "{size}");
@@ -171,6 +255,11 @@ fn two_handles_share_one_cache() {
     put(&c, "t", "u", "w=1", "jpeg");
     let other = Cache::open(d.path(), 1 << 30).unwrap();
     assert!(has(&other, "t", "u", "w=1", "jpeg"));
-    other.purge_originals("t", &[OriginalPattern::Exact("u".into())], None).unwrap();
-    assert!(!has(&c, "t", "u", "w=1", "jpeg"), "a purge from another handle is seen at once");
+    other
+        .purge_originals("t", &[OriginalPattern::Exact("u".into())], None)
+        .unwrap();
+    assert!(
+        !has(&c, "t", "u", "w=1", "jpeg"),
+        "a purge from another handle is seen at once"
+    );
 }

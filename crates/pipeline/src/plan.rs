@@ -99,8 +99,8 @@ pub fn plan(
     let mut canvas = None;
     let scaled: (f64, f64) = match (tw, th) {
         (None, None) => (rw, rh),
-        (Some(w), None) => proportional(w / rw, rw, rh, spec.org_if_sml),
-        (None, Some(h)) => proportional(h / rh, rw, rh, spec.org_if_sml),
+        (Some(w), None) => proportional((w, rw), rw, rh, spec.org_if_sml),
+        (None, Some(h)) => proportional((h, rh), rw, rh, spec.org_if_sml),
         (Some(w), Some(h)) => {
             let func = match func {
                 Some(Func::CropFit) if rw >= w && rh >= h => Func::Crop,
@@ -134,8 +134,12 @@ pub fn plan(
                     });
                     (rw * s, rh * s)
                 }
-                Func::Bound => proportional((w / rw).min(h / rh), rw, rh, spec.org_if_sml),
-                Func::BoundMin => proportional((w / rw).max(h / rh), rw, rh, spec.org_if_sml),
+                Func::Bound | Func::BoundMin => {
+                    // Bound fits inside the box, BoundMin covers it: pick the side that rules.
+                    let width_rules = (w / rw < h / rh) == (func == Func::Bound);
+                    let ratio = if width_rules { (w, rw) } else { (h, rh) };
+                    proportional(ratio, rw, rh, spec.org_if_sml)
+                }
                 Func::Cover if spec.org_if_sml => (w.min(rw), h.min(rh)),
                 Func::Cover => (w, h),
             }
@@ -157,9 +161,13 @@ pub fn plan(
     })
 }
 
-fn proportional(s: f64, rw: f64, rh: f64, org_if_sml: bool) -> (f64, f64) {
-    let s = if org_if_sml { s.min(1.0) } else { s };
-    (rw * s, rh * s)
+/// Scales `rw`×`rh` by `num / den`, multiplying before dividing so that exact halves stay
+/// exact (600·55/1200 is 27.5, where 600·(55/1200) is 27.4999…).
+fn proportional((num, den): (f64, f64), rw: f64, rh: f64, org_if_sml: bool) -> (f64, f64) {
+    if org_if_sml && num > den {
+        return (rw, rh);
+    }
+    (rw * num / den, rh * num / den)
 }
 
 fn round_side(v: f64) -> u32 {

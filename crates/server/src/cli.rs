@@ -45,7 +45,8 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> anyhow::Result<Command> 
             let (mut config, mut token, mut scope) = (None, None, None);
             let (mut urls, mut transformations) = (Vec::new(), Vec::new());
             while let Some(a) = args.next() {
-                let mut value = |what: &str| args.next().with_context(|| format!("{a} needs {what}"));
+                let mut value =
+                    |what: &str| args.next().with_context(|| format!("{a} needs {what}"));
                 match a.as_str() {
                     "--config" => config = Some(PathBuf::from(value("a file")?)),
                     "--token" => token = Some(value("a token name")?),

@@ -99,8 +99,9 @@ pub fn plan(token: &Token, req: &InvalidationRequest) -> Result<Purge, Invalidat
                 let mut fs = Vec::new();
                 for t in &req.transformations {
                     let mut spec = TransformSpec::default();
-                    apply_query(&mut spec, t)
-                        .map_err(|e| InvalidateError::Invalid(format!("transformation {t:?}: {e}")))?;
+                    apply_query(&mut spec, t).map_err(|e| {
+                        InvalidateError::Invalid(format!("transformation {t:?}: {e}"))
+                    })?;
                     let canonical = spec.canonical();
                     if canonical.is_empty() {
                         return invalid(format!("transformation {t:?} names no parameter"));
@@ -135,7 +136,11 @@ fn normalize(token: &Token, raw: &str) -> Result<ImageRequest, InvalidateError> 
 
 /// Carries out `purge` for `token`. Returns the number of entries removed and the files to
 /// unlink (the purge is in effect already; unlinking can happen later).
-pub fn execute(cache: &Cache, token: &str, purge: &Purge) -> Result<(u64, Vec<String>), CacheError> {
+pub fn execute(
+    cache: &Cache,
+    token: &str,
+    purge: &Purge,
+) -> Result<(u64, Vec<String>), CacheError> {
     match purge {
         Purge::Variants(items) => {
             let p = cache.purge_variants(token, items)?;
@@ -191,7 +196,11 @@ mod tests {
             "/v7/_s_/a.jpg?h=2&w=1",
             "v7/_s_/a.jpg?h=2&w=1",
         ] {
-            assert_eq!(plan(&token(), &req("urls", &[u], &[])).unwrap(), want, "{u}");
+            assert_eq!(
+                plan(&token(), &req("urls", &[u], &[])).unwrap(),
+                want,
+                "{u}"
+            );
         }
         let full = Purge::Variants(vec![("https://sample.li/base/a.jpg".into(), "w=1".into())]);
         for u in [
@@ -200,7 +209,11 @@ mod tests {
             "sample.li/base/a.jpg?w=1",
             "/v7/sample.li/base/a.jpg?w=1",
         ] {
-            assert_eq!(plan(&token(), &req("urls", &[u], &[])).unwrap(), full, "{u}");
+            assert_eq!(
+                plan(&token(), &req("urls", &[u], &[])).unwrap(),
+                full,
+                "{u}"
+            );
         }
     }
 
@@ -208,7 +221,11 @@ mod tests {
     fn originals_wildcards_and_filters() {
         let p = plan(
             &token(),
-            &req("original", &["/sample.li/avatars/*", "_s_/x.jpg"], &["?w=200", "?force_format=jpg"]),
+            &req(
+                "original",
+                &["/sample.li/avatars/*", "_s_/x.jpg"],
+                &["?w=200", "?force_format=jpg"],
+            ),
         )
         .unwrap();
         assert_eq!(
@@ -231,9 +248,18 @@ mod tests {
         for (r, needle) in [
             (req("everything", &[], &[]), "unknown scope"),
             (req("urls", &[], &[]), "non-empty"),
-            (req("original", &["/sample.li/a.jpg?w=600"], &[]), "without parameters"),
-            (req("original", &["/sample.li/*/a.jpg"], &[]), "only allowed at the end"),
-            (req("original", &["/sample.li/a.jpg"], &["?w=abc"]), "transformation"),
+            (
+                req("original", &["/sample.li/a.jpg?w=600"], &[]),
+                "without parameters",
+            ),
+            (
+                req("original", &["/sample.li/*/a.jpg"], &[]),
+                "only allowed at the end",
+            ),
+            (
+                req("original", &["/sample.li/a.jpg"], &["?w=abc"]),
+                "transformation",
+            ),
             (req("urls", &["/photos/a.jpg"], &[]), "photos"),
         ] {
             let e = plan(&token(), &r).unwrap_err().to_string();

@@ -23,14 +23,42 @@ impl Metrics {
     pub fn render(&self) -> String {
         let rows: [(&str, &AtomicU64, &str); 9] = [
             ("imgd_requests_total", &self.requests, "Image requests"),
-            ("imgd_cache_hits_total", &self.cache_hits, "Variants served from the cache"),
-            ("imgd_cache_misses_total", &self.cache_misses, "Variants made for a request"),
-            ("imgd_coalesced_total", &self.coalesced, "Requests that shared another's work"),
-            ("imgd_origin_fetches_total", &self.origin_fetches, "Origin requests"),
-            ("imgd_origin_not_modified_total", &self.origin_not_modified, "Revalidations answered 304"),
+            (
+                "imgd_cache_hits_total",
+                &self.cache_hits,
+                "Variants served from the cache",
+            ),
+            (
+                "imgd_cache_misses_total",
+                &self.cache_misses,
+                "Variants made for a request",
+            ),
+            (
+                "imgd_coalesced_total",
+                &self.coalesced,
+                "Requests that shared another's work",
+            ),
+            (
+                "imgd_origin_fetches_total",
+                &self.origin_fetches,
+                "Origin requests",
+            ),
+            (
+                "imgd_origin_not_modified_total",
+                &self.origin_not_modified,
+                "Revalidations answered 304",
+            ),
             ("imgd_transforms_total", &self.transforms, "Pipeline runs"),
-            ("imgd_cache_errors_total", &self.cache_errors, "Cache operations that failed"),
-            ("imgd_invalidations_total", &self.invalidations, "Invalidation requests carried out"),
+            (
+                "imgd_cache_errors_total",
+                &self.cache_errors,
+                "Cache operations that failed",
+            ),
+            (
+                "imgd_invalidations_total",
+                &self.invalidations,
+                "Invalidation requests carried out",
+            ),
         ];
         let mut out = String::new();
         for (name, value, help) in rows {

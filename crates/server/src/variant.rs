@@ -154,7 +154,10 @@ pub async fn produce(
     }
     let ids = Ids::new(token, origin, spec, negotiation);
     let lookup = ids.clone();
-    if let Some(hit) = cache_call(state, move |c| c.variant(lookup.variant())).await.flatten() {
+    if let Some(hit) = cache_call(state, move |c| c.variant(lookup.variant()))
+        .await
+        .flatten()
+    {
         let fresh = match origin {
             Origin::Remote(url) if is_stale(token, hit.original_fetched) => {
                 !refresh_original(state, token, url, &ids).await?
@@ -277,7 +280,9 @@ async fn fetch_original(
         .fetch(url, &|h| token.allows_host(h), None)
         .await?;
     let Fetched::Body { bytes, validators } = fetched else {
-        return Err(FetchError::Unreachable("unexpected 304 to an unconditional request".into()).into());
+        return Err(
+            FetchError::Unreachable("unexpected 304 to an unconditional request".into()).into(),
+        );
     };
     store_original(state, ids, bytes.clone(), validators).await;
     Ok(Original {
@@ -363,7 +368,8 @@ async fn refresh_original(
 async fn purge_original(state: &AppState, ids: &Ids) {
     let ids = ids.clone();
     cache_call(state, move |c| {
-        let purged = c.purge_originals(&ids.token, &[OriginalPattern::Exact(ids.url.clone())], None)?;
+        let purged =
+            c.purge_originals(&ids.token, &[OriginalPattern::Exact(ids.url.clone())], None)?;
         c.unlink(&purged.files);
         Ok(())
     })

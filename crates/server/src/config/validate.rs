@@ -34,10 +34,14 @@ pub fn validate(config: &Config, errors: &mut Vec<String>) {
     for (name, token) in &config.tokens {
         for key in &token.api_keys {
             if key.len() < 16 {
-                errors.push(format!("tokens.{name}.api_keys: keys must be at least 16 characters"));
+                errors.push(format!(
+                    "tokens.{name}.api_keys: keys must be at least 16 characters"
+                ));
             }
             if let Some(other) = keys.insert(key.as_str(), name.as_str()) {
-                errors.push(format!("tokens.{name}.api_keys: a key is also used by token {other:?}"));
+                errors.push(format!(
+                    "tokens.{name}.api_keys: a key is also used by token {other:?}"
+                ));
             }
         }
     }

@@ -31,7 +31,10 @@ async fn handle(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Res
         .and_then(|v| v.to_str().ok())
         .filter(|k| !k.is_empty())
         .ok_or(ApiError::Unauthorized)?;
-    let token = state.tokens.for_api_key(key).ok_or(ApiError::Unauthorized)?;
+    let token = state
+        .tokens
+        .for_api_key(key)
+        .ok_or(ApiError::Unauthorized)?;
     let bytes = to_bytes(body, MAX_BODY)
         .await
         .map_err(|_| ApiError::BodyTooLarge)?;
@@ -99,7 +102,14 @@ fn uuid() -> String {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 /// Unix seconds as `YYYY-MM-DDTHH:MM:SSZ` (civil-from-days, proleptic Gregorian).

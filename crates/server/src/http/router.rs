@@ -1,7 +1,7 @@
 //! The route table. Fixed paths first; every other path is an image URL.
 
-use axum::http::HeaderValue;
 use axum::extract::State;
+use axum::http::HeaderValue;
 use axum::routing::{get, post};
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;

@@ -65,7 +65,10 @@ pub struct Validators {
 pub enum Fetched {
     /// The conditional request was answered 304.
     NotModified,
-    Body { bytes: Bytes, validators: Validators },
+    Body {
+        bytes: Bytes,
+        validators: Validators,
+    },
 }
 
 pub struct Fetcher {
@@ -113,9 +116,12 @@ impl Fetcher {
         host_allowed: &(dyn Fn(&str) -> bool + Sync),
         conditional: Option<&Validators>,
     ) -> Result<Fetched, FetchError> {
-        tokio::time::timeout(self.timeout, self.fetch_inner(url, host_allowed, conditional))
-            .await
-            .map_err(|_| FetchError::Timeout)?
+        tokio::time::timeout(
+            self.timeout,
+            self.fetch_inner(url, host_allowed, conditional),
+        )
+        .await
+        .map_err(|_| FetchError::Timeout)?
     }
 
     async fn fetch_inner(

@@ -38,7 +38,10 @@ async fn ten_variants_one_origin_fetch() {
 #[tokio::test]
 async fn keys_are_canonical_and_accept_classes_separate() {
     let origin = Origin::start().await;
-    origin.route("/q.jpg", Reply::Body("image/jpeg", jpeg(&quadrants(200, 100))));
+    origin.route(
+        "/q.jpg",
+        Reply::Body("image/jpeg", jpeg(&quadrants(200, 100))),
+    );
     let s = Server::start(&config(&origin, "auto_format = [\"webp\"]")).await;
     let a = s.get("/sample.li/q.jpg?w=40&h=20").await;
     assert_eq!(a.header("x-imgd-cache"), Some("MISS"));
@@ -53,12 +56,24 @@ async fn keys_are_canonical_and_accept_classes_separate() {
         assert_eq!(r.body, a.body, "{same}");
     }
     let webp = s
-        .request("GET", "/sample.li/q.jpg?w=40&h=20", &[("Accept", "image/webp")])
+        .request(
+            "GET",
+            "/sample.li/q.jpg?w=40&h=20",
+            &[("Accept", "image/webp")],
+        )
         .await;
-    assert_eq!(webp.header("x-imgd-cache"), Some("MISS"), "another Accept class");
+    assert_eq!(
+        webp.header("x-imgd-cache"),
+        Some("MISS"),
+        "another Accept class"
+    );
     assert_eq!(webp.header("content-type"), Some("image/webp"));
     let webp2 = s
-        .request("GET", "/sample.li/q.jpg?h=20&w=40", &[("Accept", "image/avif,image/webp")])
+        .request(
+            "GET",
+            "/sample.li/q.jpg?h=20&w=40",
+            &[("Accept", "image/avif,image/webp")],
+        )
         .await;
     assert_eq!(webp2.header("x-imgd-cache"), Some("HIT"));
     assert_eq!(webp2.header("content-type"), Some("image/webp"));
@@ -76,7 +91,9 @@ async fn concurrent_misses_are_coalesced() {
     let mut tasks = Vec::new();
     for _ in 0..50 {
         let s = s.clone();
-        tasks.push(tokio::spawn(async move { s.get("/sample.li/slow.jpg?w=30").await }));
+        tasks.push(tokio::spawn(async move {
+            s.get("/sample.li/slow.jpg?w=30").await
+        }));
     }
     let mut statuses = Vec::new();
     for t in tasks {
@@ -89,7 +106,10 @@ async fn concurrent_misses_are_coalesced() {
     assert_eq!(statuses.iter().filter(|s| *s == "MISS").count(), 1);
 
     // Concurrent misses of different variants of one original share the fetch.
-    origin.route("/slow2.jpg", Reply::Delayed(400, jpeg(&quadrants(200, 100))));
+    origin.route(
+        "/slow2.jpg",
+        Reply::Delayed(400, jpeg(&quadrants(200, 100))),
+    );
     let mut tasks = Vec::new();
     for w in 0..10 {
         let s = s.clone();
@@ -113,7 +133,10 @@ async fn cache_survives_restart() {
     assert_eq!(again.header("x-imgd-cache"), Some("HIT"));
     assert_eq!(again.body, first.body);
     // A new variant after restart reuses the stored original.
-    assert_eq!(s.get("/sample.li/q.jpg?w=61").await.header("x-imgd-cache"), Some("MISS"));
+    assert_eq!(
+        s.get("/sample.li/q.jpg?w=61").await.header("x-imgd-cache"),
+        Some("MISS")
+    );
     assert_eq!(o.hits("/q.jpg"), 1);
 }
 
@@ -123,9 +146,18 @@ async fn errors_and_missing_origins_are_not_cached() {
     assert_eq!(s.get("/sample.li/none.jpg?w=10").await.status, 404);
     assert_eq!(s.get("/sample.li/none.jpg?w=10").await.status, 404);
     assert_eq!(o.hits("/none.jpg"), 2);
-    o.route("/cut.jpg", Reply::Truncated { declared: 5000, body: vec![0xff; 10] });
+    o.route(
+        "/cut.jpg",
+        Reply::Truncated {
+            declared: 5000,
+            body: vec![0xff; 10],
+        },
+    );
     assert_eq!(s.get("/sample.li/cut.jpg").await.status, 502);
-    o.route("/cut.jpg", Reply::Body("image/jpeg", jpeg(&quadrants(20, 10))));
+    o.route(
+        "/cut.jpg",
+        Reply::Body("image/jpeg", jpeg(&quadrants(20, 10))),
+    );
     let r = s.get("/sample.li/cut.jpg").await;
     assert_eq!(r.size(), (20, 10), "the truncated body was not kept");
 }
@@ -136,8 +168,14 @@ async fn ttl_revalidates_with_the_origin() {
     let v1 = jpeg(&quadrants(200, 100));
     origin.route("/t.jpg", Reply::Tagged(v1.clone(), "\"v1\"".into()));
     let s = Server::start(&config(&origin, "cache_ttl = 1")).await;
-    assert_eq!(s.get("/sample.li/t.jpg?w=20").await.header("x-imgd-cache"), Some("MISS"));
-    assert_eq!(s.get("/sample.li/t.jpg?w=20").await.header("x-imgd-cache"), Some("HIT"));
+    assert_eq!(
+        s.get("/sample.li/t.jpg?w=20").await.header("x-imgd-cache"),
+        Some("MISS")
+    );
+    assert_eq!(
+        s.get("/sample.li/t.jpg?w=20").await.header("x-imgd-cache"),
+        Some("HIT")
+    );
     assert_eq!(origin.hits("/t.jpg"), 1);
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     // Stale: a conditional request, answered 304, keeps the variant.

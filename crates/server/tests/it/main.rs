@@ -3,8 +3,10 @@
 //! colour (`formats`), responses and errors (`responses`), fetch safety and limits (`fetching`).
 
 mod cache;
+mod crash;
 mod fetching;
 mod formats;
+mod invalidation;
 mod operations;
 mod origins;
 mod responses;

@@ -259,7 +259,7 @@ pub struct Server {
     pub addr: SocketAddr,
     /// The cache directory, kept alive for restarts.
     pub cache_dir: Arc<tempfile::TempDir>,
-    config: String,
+    pub config: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
     _dir: Option<Arc<tempfile::TempDir>>,
@@ -328,7 +328,10 @@ impl Server {
         let config = if config_text.contains("[cache]") {
             config_text.to_string()
         } else {
-            format!("{config_text}\n[cache]\ndir = \"{}\"\n", cache_dir.path().display())
+            format!(
+                "{config_text}\n[cache]\ndir = \"{}\"\n",
+                cache_dir.path().display()
+            )
         };
         Server::launch(config, cache_dir, dir.map(Arc::new)).await
     }
@@ -364,7 +367,12 @@ impl Server {
     /// and cache directory.
     pub async fn restart(mut self) -> Server {
         self.shutdown().await;
-        Server::launch(self.config.clone(), self.cache_dir.clone(), self._dir.clone()).await
+        Server::launch(
+            self.config.clone(),
+            self.cache_dir.clone(),
+            self._dir.clone(),
+        )
+        .await
     }
 
     pub async fn shutdown(&mut self) {
@@ -393,6 +401,27 @@ impl Server {
 
     /// Sends `target` byte for byte (no client-side normalisation of `..` or `//`).
     pub async fn request(&self, method: &str, target: &str, headers: &[(&str, &str)]) -> Resp {
+        self.send(method, target, headers, &[]).await
+    }
+
+    /// `POST /invalidate` with `key` and a JSON body.
+    pub async fn invalidate(&self, key: &str, body: &str) -> Resp {
+        self.send(
+            "POST",
+            "/invalidate",
+            &[("X-Client-Key", key), ("Content-Type", "application/json")],
+            body.as_bytes(),
+        )
+        .await
+    }
+
+    pub async fn send(
+        &self,
+        method: &str,
+        target: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Resp {
         let mut sock = TcpStream::connect(self.addr).await.unwrap();
         let mut req = format!("{method} {target} HTTP/1.1\r\nConnection: close\r\n");
         if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
@@ -401,8 +430,13 @@ impl Server {
         for (k, v) in headers {
             req.push_str(&format!("{k}: {v}\r\n"));
         }
+        if !body.is_empty() {
+            req.push_str(&format!("Content-Length: {}\r\n", body.len()));
+        }
         req.push_str("\r\n");
         sock.write_all(req.as_bytes()).await.unwrap();
+        // The server may answer (413) before reading all of a large body.
+        let _ = sock.write_all(body).await;
         let mut raw = Vec::new();
         tokio::time::timeout(Duration::from_secs(20), sock.read_to_end(&mut raw))
             .await
