@@ -1,14 +1,16 @@
 //! The index: redb tables and the records in them.
 //!
 //! - `originals`: original key → [`OriginalRecord`]
-//! - `variants`: variant key → [`VariantRecord`]
+//! - `variants`: variant key (`ORIGINAL_KEY:HASH`) → [`VariantRecord`]; the variants of an
+//!   original are one key range, which is the index from each original to its variants
 //! - `by_url`: "token NUL canonical URL" → original key (ordered: wildcard purges are range scans)
-//! - `children`: original key →→ variant keys (the index from each original to its variants)
-//! - `lru`: (last access, key) → size, oldest first, for eviction
+//! - `lru`: (last access, key) → size, oldest first, for eviction. Purges leave their rows
+//!   behind (a row is live only while its record has the same access time); eviction drops
+//!   stale rows as it meets them, so a purge touches only the purged records.
 //! - `meta`: counters: `size` (bytes on disk), `gen NUL token` (bumped by purge-all),
 //!   `entries NUL token` (current-generation entries)
 
-use redb::{MultimapTableDefinition, ReadableTable, TableDefinition};
+use redb::{ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 
 use crate::error::CacheError;
@@ -16,7 +18,6 @@ use crate::error::CacheError;
 pub const ORIGINALS: TableDefinition<&str, &[u8]> = TableDefinition::new("originals");
 pub const VARIANTS: TableDefinition<&str, &[u8]> = TableDefinition::new("variants");
 pub const BY_URL: TableDefinition<&str, &str> = TableDefinition::new("by_url");
-pub const CHILDREN: MultimapTableDefinition<&str, &str> = MultimapTableDefinition::new("children");
 pub const LRU: TableDefinition<(u64, &str), u64> = TableDefinition::new("lru");
 pub const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 

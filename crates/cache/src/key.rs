@@ -46,15 +46,24 @@ pub(crate) fn url_key(token: &str, url: &str) -> String {
 }
 
 impl VariantRef<'_> {
+    /// `ORIGINAL_KEY:VARIANT_HASH`: a variant's key starts with its original's, so all
+    /// variants of an original are one contiguous key range (purged in one sweep of
+    /// neighbouring pages).
     pub fn key(&self) -> String {
-        hash(&[
+        let own = hash(&[
             "variant",
             self.original.token,
             self.original.url,
             self.spec,
             self.class,
-        ])
+        ]);
+        format!("{}:{own}", self.original.key())
     }
+}
+
+/// The key range holding every variant of `original_key`.
+pub(crate) fn variants_of(original_key: &str) -> (String, String) {
+    (format!("{original_key}:"), format!("{original_key};"))
 }
 
 #[cfg(test)]
@@ -76,5 +85,7 @@ mod tests {
         assert_ne!(v("w=1", "jpeg"), v("w=1", "webp"));
         assert_eq!(v("w=1", "jpeg"), v("w=1", "jpeg"));
         assert_eq!(o("t", "u").key().len(), 64);
+        let vk = v("w=1", "jpeg");
+        assert!(vk.starts_with(&format!("{}:", o("t", "u").key())));
     }
 }

@@ -9,6 +9,7 @@
 //! forgot it); files the index does not name are swept at server start. No HTTP types, no
 //! async: callers run these blocking calls off the async runtime.
 
+mod bulk;
 mod error;
 mod index;
 mod key;

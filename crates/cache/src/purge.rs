@@ -40,13 +40,9 @@ impl Cache {
             let mut t = Tables::open(&txn)?;
             for (url, spec) in items {
                 let okey = OriginalRef { token, url }.key();
-                for vkey in t.children_of(&okey)? {
-                    let matches = t.variant(&vkey)?.is_some_and(|r| &r.spec == spec);
-                    if matches && t.remove_variant(&vkey, &mut p.files)? {
-                        p.removed += 1;
-                    }
-                }
+                p.removed += t.remove_variants_where(&okey, |r| &r.spec == spec, &mut p.files)?;
             }
+            t.flush()?;
         }
         txn.commit()?;
         Ok(p)
@@ -84,21 +80,16 @@ impl Cache {
             originals.sort();
             originals.dedup();
             for okey in originals {
-                for vkey in t.children_of(&okey)? {
-                    let hit = match filters {
-                        None => true,
-                        Some(fs) => t
-                            .variant(&vkey)?
-                            .is_some_and(|r| fs.iter().any(|f| spec_contains(&r.spec, f))),
-                    };
-                    if hit && t.remove_variant(&vkey, &mut p.files)? {
-                        p.removed += 1;
-                    }
-                }
+                p.removed += t.remove_variants_where(
+                    &okey,
+                    |r| filters.is_none_or(|fs| fs.iter().any(|f| spec_contains(&r.spec, f))),
+                    &mut p.files,
+                )?;
                 if filters.is_none() && t.remove_original(&okey, &mut p.files)? {
                     p.removed += 1;
                 }
             }
+            t.flush()?;
         }
         txn.commit()?;
         Ok(p)
@@ -114,6 +105,7 @@ impl Cache {
             removed = read_counter(&t.meta, &entries_key(token))?;
             t.add(&gen_key(token), 1)?;
             t.meta.insert(entries_key(token).as_str(), 0)?;
+            t.flush()?;
         }
         txn.commit()?;
         Ok(removed)
@@ -144,16 +136,13 @@ impl Cache {
                 }
                 done = batch.len() < BATCH;
                 for (url, okey) in &batch {
-                    for vkey in t.children_of(okey)? {
-                        if t.variant(&vkey)?.is_some_and(|r| r.gen < gen) {
-                            t.remove_variant(&vkey, &mut files)?;
-                        }
-                    }
+                    t.remove_variants_where(okey, |r| r.gen < gen, &mut files)?;
                     if t.original(okey)?.is_some_and(|r| r.gen < gen) {
                         t.remove_original(okey, &mut files)?;
                     }
                     after = url.clone();
                 }
+                t.flush()?;
             }
             txn.commit()?;
             if done {

@@ -100,7 +100,8 @@ impl Cache {
         );
         let tmp = self.dir.join("tmp").join(&nonce);
         std::fs::write(&tmp, bytes)?;
-        let rel = format!("{}/{key}-{nonce}", &key[..2]);
+        let name = key.rsplit(':').next().unwrap_or(key);
+        let rel = format!("{}/{name}-{nonce}", &key[..2]);
         let dest = self.path(&rel);
         if let Some(parent) = dest.parent() {
             std::fs::create_dir_all(parent)?;
@@ -176,12 +177,12 @@ impl Cache {
             if let Some(old) = &old {
                 if let Some(f) = &old.file {
                     t.lru.remove((old.accessed, key.as_str()))?;
-                    t.add(SIZE, -(old.size as i64))?;
+                    t.add_size(-(old.size as i64));
                     files.push(f.clone());
                 }
             }
             if old.as_ref().is_none_or(|old| old.gen != gen) {
-                t.add(&entries_key(o.token), 1)?;
+                t.count(o.token, 1);
             }
             let rec = OriginalRecord {
                 token: o.token.to_string(),
@@ -197,7 +198,8 @@ impl Cache {
             t.originals.insert(key.as_str(), encode(&rec)?.as_slice())?;
             t.by_url.insert(o.url_key().as_str(), key.as_str())?;
             t.lru.insert((now, key.as_str()), rec.size)?;
-            t.add(SIZE, rec.size as i64)?;
+            t.add_size(rec.size as i64);
+            t.flush()?;
         }
         txn.commit()?;
         self.unlink(&files);
@@ -214,6 +216,7 @@ impl Cache {
                 rec.fetched = now();
                 t.originals.insert(key.as_str(), encode(&rec)?.as_slice())?;
             }
+            t.flush()?;
         }
         txn.commit()?;
         Ok(())
@@ -296,7 +299,7 @@ impl Cache {
                     .insert(okey.as_str(), encode(&rec)?.as_slice())?;
                 t.by_url
                     .insert(v.original.url_key().as_str(), okey.as_str())?;
-                t.add(&entries_key(v.original.token), 1)?;
+                t.count(v.original.token, 1);
             }
             t.remove_variant(&key, &mut files)?;
             let rec = VariantRecord {
@@ -313,10 +316,10 @@ impl Cache {
                 gen,
             };
             t.variants.insert(key.as_str(), encode(&rec)?.as_slice())?;
-            t.children.insert(okey.as_str(), key.as_str())?;
             t.lru.insert((now, key.as_str()), rec.size)?;
-            t.add(SIZE, rec.size as i64)?;
-            t.add(&entries_key(v.original.token), 1)?;
+            t.add_size(rec.size as i64);
+            t.count(v.original.token, 1);
+            t.flush()?;
         }
         txn.commit()?;
         self.unlink(&files);
@@ -347,6 +350,7 @@ impl Cache {
                 rec.accessed = now;
                 t.originals.insert(key, encode(&rec)?.as_slice())?;
             }
+            t.flush()?;
         }
         txn.commit()?;
         Ok(())
@@ -371,34 +375,48 @@ impl Cache {
         {
             let mut t = Tables::open(&txn)?;
             let mut size = read_counter(&t.meta, SIZE)?;
-            let mut victims = Vec::new();
+            // (access time, key, whether the row is live). Rows left by purges or by
+            // replaced entries are stale: their record is gone or has another access time.
+            let mut rows = Vec::new();
             for entry in t.lru.iter()? {
                 if size <= target {
                     break;
                 }
                 let (k, v) = entry?;
                 let (accessed, key) = k.value();
-                victims.push((accessed, key.to_string()));
-                size = size.saturating_sub(v.value());
+                let live = if key.contains(':') {
+                    t.variant(key)?.is_some_and(|r| r.accessed == accessed)
+                } else {
+                    t.original(key)?
+                        .is_some_and(|r| r.file.is_some() && r.accessed == accessed)
+                };
+                if live {
+                    size = size.saturating_sub(v.value());
+                }
+                rows.push((accessed, key.to_string(), live));
             }
-            for (accessed, key) in victims {
-                if t.remove_variant(&key, &mut files)? {
+            for (accessed, key, live) in rows {
+                t.lru.remove((accessed, key.as_str()))?;
+                if !live {
                     continue;
                 }
-                if let Some(mut rec) = t.original(&key)? {
-                    t.lru.remove((accessed, key.as_str()))?;
-                    t.add(SIZE, -(rec.size as i64))?;
+                if key.contains(':') {
+                    t.remove_variant(&key, &mut files)?;
+                } else if let Some(mut rec) = t.original(&key)? {
+                    // The original's bytes go; its record stays while variants point at it.
+                    t.add_size(-(rec.size as i64));
                     if let Some(f) = rec.file.take() {
                         files.push(f);
                     }
                     rec.size = 0;
-                    if t.children_of(&key)?.is_empty() {
-                        t.remove_original(&key, &mut files)?;
-                    } else {
+                    if t.has_variants(&key)? {
                         t.originals.insert(key.as_str(), encode(&rec)?.as_slice())?;
+                    } else {
+                        t.remove_original(&key, &mut files)?;
                     }
                 }
             }
+            t.flush()?;
         }
         txn.commit()?;
         self.unlink(&files);

@@ -263,3 +263,45 @@ fn two_handles_share_one_cache() {
         "a purge from another handle is seen at once"
     );
 }
+
+#[test]
+fn eviction_skips_rows_left_by_purges() {
+    let (_d, c) = cache(1000);
+    for i in 0..8 {
+        c.put_variant(
+            v("t", "u", &format!("w={i}"), "jpeg"),
+            "jpeg",
+            "e",
+            &[0u8; 100],
+            None,
+        )
+        .unwrap();
+    }
+    let p = c
+        .purge_variants(
+            "t",
+            &[("u".into(), "w=0".into()), ("u".into(), "w=1".into())],
+        )
+        .unwrap();
+    assert_eq!(p.removed, 2);
+    c.unlink(&p.files);
+    assert_eq!(c.size().unwrap(), 600);
+    for i in 8..12 {
+        c.put_variant(
+            v("t", "u", &format!("w={i}"), "jpeg"),
+            "jpeg",
+            "e",
+            &[0u8; 100],
+            None,
+        )
+        .unwrap();
+    }
+    // 10 live entries of 100 bytes fit in 1000: the purged rows must not have pushed out
+    // live ones.
+    assert_eq!(c.size().unwrap(), 1000);
+    for i in 2..12 {
+        assert!(has(&c, "t", "u", &format!("w={i}"), "jpeg"), "w={i}");
+    }
+    let a = c.audit().unwrap();
+    assert_eq!((a.variants, a.files, a.missing_files), (10, 10, 0));
+}
