@@ -192,3 +192,16 @@ async fn ttl_revalidates_with_the_origin() {
     assert_eq!(r.size(), (20, 20));
     assert_px(&r.image(), 10, 10, BLUE);
 }
+
+#[tokio::test]
+async fn ttl_revalidates_with_last_modified() {
+    let origin = Origin::start().await;
+    let date = "Wed, 02 Dec 2026 10:00:00 GMT".to_string();
+    origin.route("/d.jpg", Reply::Dated(jpeg(&quadrants(200, 100)), date));
+    let s = Server::start(&config(&origin, "cache_ttl = 1")).await;
+    assert_eq!(s.get("/sample.li/d.jpg?w=20").await.header("x-imgd-cache"), Some("MISS"));
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(s.get("/sample.li/d.jpg?w=20").await.header("x-imgd-cache"), Some("HIT"));
+    assert_eq!(origin.hits("/d.jpg"), 2);
+    assert_eq!(s.metric("imgd_origin_not_modified_total").await, 1);
+}

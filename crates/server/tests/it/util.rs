@@ -111,6 +111,8 @@ pub enum Reply {
     Body(&'static str, Vec<u8>),
     /// A body with an `ETag`; a request whose `If-None-Match` matches gets 304.
     Tagged(Vec<u8>, String),
+    /// A body with `Last-Modified`; a matching `If-Modified-Since` gets 304.
+    Dated(Vec<u8>, String),
     /// A body sent after a delay (to make requests overlap).
     Delayed(u64, Vec<u8>),
     Status(u16),
@@ -190,6 +192,11 @@ impl Origin {
             .filter_map(|l| l.split_once(':'))
             .find(|(k, _)| k.eq_ignore_ascii_case("if-none-match"))
             .map(|(_, v)| v.trim().to_string());
+        let if_modified_since = text
+            .split("\r\n")
+            .filter_map(|l| l.split_once(':'))
+            .find(|(k, _)| k.eq_ignore_ascii_case("if-modified-since"))
+            .map(|(_, v)| v.trim().to_string());
         self.seen.lock().unwrap().push(target.clone());
         let path = target.split('?').next().unwrap_or("/").to_string();
         let reply = {
@@ -213,6 +220,18 @@ impl Origin {
             Some(Reply::Tagged(body, etag)) => {
                 let mut r = format!(
                     "HTTP/1.1 200 OK\r\nETag: {etag}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                )
+                .into_bytes();
+                r.extend_from_slice(&body);
+                r
+            }
+            Some(Reply::Dated(_, date)) if if_modified_since.as_deref() == Some(date.as_str()) => {
+                b"HTTP/1.1 304 Not Modified\r\nConnection: close\r\n\r\n".to_vec()
+            }
+            Some(Reply::Dated(body, date)) => {
+                let mut r = format!(
+                    "HTTP/1.1 200 OK\r\nLast-Modified: {date}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
                     body.len()
                 )
                 .into_bytes();
