@@ -130,6 +130,9 @@ fn normalize(token: &Token, raw: &str) -> Result<ImageRequest, InvalidateError> 
     let text = text.strip_prefix("v7/").unwrap_or(text);
     let mut rules = token.rules.clone();
     rules.url_version = UrlVersion::None;
+    // Invalidation URLs name entries; they need no signature (the API key authorises).
+    rules.sign_salts.clear();
+    rules.seal_salts.clear();
     parse_request(&rules, &format!("/{text}"))
         .map_err(|e| InvalidateError::Invalid(format!("{raw:?}: {e}")))
 }

@@ -86,6 +86,8 @@ pub fn build_token(name: &str, c: &TokenConfig, base_dir: &Path) -> Result<Token
     let mut rules = TokenRules {
         url_version,
         default_scheme: Some(default_scheme),
+        sign_salts: c.sign_salt.to_vec(),
+        seal_salts: c.seal_salt.to_vec(),
         ..TokenRules::default()
     };
     for (alias, target) in &c.aliases {

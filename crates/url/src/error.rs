@@ -33,4 +33,16 @@ pub enum ParseError {
     /// A file-alias path that tries to leave its directory (`..`, encoded separators, NUL).
     #[error("the path leaves the alias directory")]
     PathTraversal,
+    /// The token requires signed URLs and this one has no `ci_sign`.
+    #[error("this token requires signed URLs (ci_sign)")]
+    SignatureMissing,
+    /// `ci_sign` does not match the URL.
+    #[error("invalid URL signature")]
+    SignatureInvalid,
+    /// The token requires sealed URLs and `ci_seal` is missing or does not match `ci_eqs`.
+    #[error("missing or invalid URL seal (ci_seal)")]
+    SealInvalid,
+    /// `ci_eqs` is not base64 of a query string.
+    #[error("ci_eqs is not valid base64")]
+    SealEncoding,
 }

@@ -9,6 +9,7 @@
 //! - `origin`: origin URLs and file-alias paths, normalised;
 //! - `param`: one parameter → one spec field, with name aliases and value syntax;
 //! - `query`: raw query text → decoded pairs;
+//! - `signature`: `ci_sign` and `ci_eqs`/`ci_seal` verification;
 //! - `color`: colour values;
 //! - `spec`: the typed result and its canonical form.
 //!
@@ -20,6 +21,7 @@ mod origin;
 mod param;
 mod query;
 mod request;
+mod signature;
 mod spec;
 
 pub use color::parse_color;

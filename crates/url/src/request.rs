@@ -13,6 +13,7 @@ use crate::error::ParseError;
 use crate::origin::{file_segments, looks_like_host, split_scheme, Origin, RemoteUrl, Scheme};
 use crate::param::{apply, canonical_name, control, Control};
 use crate::query::{split, RawParam};
+use crate::signature::{decode_base64, verify_seal, verify_sign};
 use crate::spec::TransformSpec;
 
 /// Whether a token's URLs carry the `/v7/` prefix.
@@ -60,6 +61,11 @@ pub struct TokenRules {
     /// `p=NAME` → a query string that URL parameters cannot override.
     pub presets: BTreeMap<String, String>,
     pub rules: Vec<Rule>,
+    /// Salts for `ci_sign`; when any is set, every URL must be signed with one of them.
+    pub sign_salts: Vec<String>,
+    /// Salts for `ci_seal`; when any is set, every URL must carry a valid seal (of `ci_eqs`,
+    /// possibly empty).
+    pub seal_salts: Vec<String>,
 }
 
 /// A parsed request: where the original is and what to do with it.
@@ -80,6 +86,33 @@ pub fn parse_request(rules: &TokenRules, target: &str) -> Result<ImageRequest, P
     let (origin_query, params_query) = match query.rsplit_once('?') {
         Some((o, p)) => (Some(o), p),
         None => (None, query),
+    };
+    if !rules.sign_salts.is_empty() {
+        let signed_path = match origin_query {
+            Some(q) => format!("{path}?{q}"),
+            None => path.to_string(),
+        };
+        let segments: Vec<&str> = params_query.split('&').collect();
+        verify_sign(&rules.sign_salts, &signed_path, &segments)?;
+    }
+    let raw_eqs = raw_value(params_query, "ci_eqs")
+        .map(|v| percent_decode_str(v).decode_utf8_lossy().into_owned());
+    if !rules.seal_salts.is_empty() {
+        let seal = raw_value(params_query, "ci_seal");
+        verify_seal(
+            &rules.seal_salts,
+            path,
+            raw_eqs.as_deref().unwrap_or(""),
+            seal,
+        )?;
+    }
+    let sealed = match raw_eqs {
+        Some(eqs) => Some(
+            decode_base64(&eqs)
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or(ParseError::SealEncoding)?,
+        ),
+        None => None,
     };
     let params = split(params_query);
     let url_encoded = params
@@ -111,12 +144,26 @@ pub fn parse_request(rules: &TokenRules, target: &str) -> Result<ImageRequest, P
         with_query.push_str(q);
     }
     let origin = resolve_origin(rules, &origin_part, &with_query)?;
-    let spec = build_spec(rules, &origin_part, &params)?;
+    let mut spec = build_spec(rules, &origin_part, &params)?;
+    // Sealed parameters come last: nothing appended to the URL can override them.
+    if let Some(sealed) = sealed {
+        apply_query(&mut spec, &sealed)?;
+    }
     Ok(ImageRequest {
         origin,
         spec,
         origin_path: origin_part,
     })
+}
+
+/// The raw (undecoded) value of the last `name=` segment of a query.
+fn raw_value<'q>(query: &'q str, name: &str) -> Option<&'q str> {
+    query
+        .split('&')
+        .filter_map(|seg| seg.split_once('='))
+        .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v)
+        .next_back()
 }
 
 fn strip_version(version: UrlVersion, path: &str) -> Result<&str, ParseError> {

@@ -276,3 +276,51 @@ proptest! {
         prop_assert_eq!(back.canonical(), text);
     }
 }
+
+#[test]
+fn signed_urls() {
+    let mut r = rules();
+    r.sign_salts = vec!["salt".into()];
+    r.origin_prefix = Some(RemoteUrl::parse("https://cdn.test").unwrap());
+    // Ruby gem vector: /assets/image.jpg?w=200 → 84c81ef20852013046 (with or without /v7/).
+    let ok = parse_request(&r, "/v7/assets/image.jpg?w=200&ci_sign=84c81ef20852013046").unwrap();
+    assert_eq!(ok.spec.canonical(), "w=200");
+    assert!(parse_request(&r, "/assets/image.jpg?ci_sign=84c81ef20852013046&w=200").is_ok());
+    assert_eq!(
+        parse_request(&r, "/assets/image.jpg?w=300&ci_sign=84c81ef20852013046"),
+        Err(ParseError::SignatureInvalid)
+    );
+    assert_eq!(
+        parse_request(&r, "/assets/image.jpg?w=200"),
+        Err(ParseError::SignatureMissing)
+    );
+}
+
+#[test]
+fn sealed_parameters_cannot_be_overridden() {
+    let mut r = rules();
+    r.seal_salts = vec!["salt".into()];
+    r.origin_prefix = Some(RemoteUrl::parse("https://cdn.test").unwrap());
+    // blur=20&h=300&w=300 sealed (Ruby gem vector); w=100 appended does not win.
+    let t =
+        "/assets/image.jpg?ci_eqs=Ymx1cj0yMCZoPTMwMCZ3PTMwMA&ci_seal=b7b7a8fde707bed4b4&w=100&q=50";
+    let req = parse_request(&r, t).unwrap();
+    assert_eq!(req.spec.canonical(), "blur=20&h=300&q=50&w=300");
+    // A changed seal or payload, or none at all, is refused.
+    for bad in [
+        "/assets/image.jpg?ci_eqs=Ymx1cj0yMCZoPTMwMA&ci_seal=b7b7a8fde707bed4b4",
+        "/assets/image.jpg?ci_eqs=Ymx1cj0yMCZoPTMwMCZ3PTMwMA",
+        "/assets/image.jpg?w=100",
+        "/assets/other.jpg?ci_eqs=Ymx1cj0yMCZoPTMwMCZ3PTMwMA&ci_seal=b7b7a8fde707bed4b4",
+    ] {
+        assert_eq!(
+            parse_request(&r, bad),
+            Err(ParseError::SealInvalid),
+            "{bad}"
+        );
+    }
+    // Without a seal salt, ci_eqs still applies (e.g. when invalidating a sealed URL).
+    let plain = rules();
+    let req = parse_request(&plain, "/sample.li/a.jpg?ci_eqs=Ymx1cj0yMCZoPTMwMA&w=1").unwrap();
+    assert_eq!(req.spec.canonical(), "blur=20&h=300&w=1");
+}

@@ -177,6 +177,34 @@ pub struct TokenConfig {
     pub cache_ttl: u64,
     /// Keys accepted in `X-Client-Key` by `POST /invalidate` for this token.
     pub api_keys: Vec<String>,
+    /// Salt(s) for `ci_sign`: when set, unsigned or wrongly signed URLs get 403. A list
+    /// accepts several salts at once, for rotation.
+    pub sign_salt: Salts,
+    /// Salt(s) for `ci_seal` (URL sealing of `ci_eqs`): when set, every URL must be sealed.
+    pub seal_salt: Salts,
+}
+
+/// One salt or a list of salts.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(untagged)]
+pub enum Salts {
+    #[default]
+    None,
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Salts {
+    pub fn to_vec(&self) -> Vec<String> {
+        match self {
+            Salts::None => Vec::new(),
+            Salts::One(s) => vec![s.clone()],
+            Salts::Many(v) => v.clone(),
+        }
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect()
+    }
 }
 
 impl Default for TokenConfig {
@@ -196,6 +224,8 @@ impl Default for TokenConfig {
             missing_origin: "placeholder_404".into(),
             cache_ttl: 0,
             api_keys: Vec::new(),
+            sign_salt: Salts::None,
+            seal_salt: Salts::None,
         }
     }
 }

@@ -69,6 +69,10 @@ impl ApiError {
                 | ParseError::NoOriginForPath
                 | ParseError::PathTraversal => StatusCode::BAD_REQUEST,
                 ParseError::MissingVersionPrefix => StatusCode::NOT_FOUND,
+                ParseError::SignatureMissing
+                | ParseError::SignatureInvalid
+                | ParseError::SealInvalid
+                | ParseError::SealEncoding => StatusCode::FORBIDDEN,
             },
             ApiError::Fetch(e) => match e {
                 FetchError::HostNotAllowed(_) | FetchError::AddressNotAllowed => {
@@ -114,6 +118,10 @@ impl ApiError {
                 ParseError::InvalidOrigin(_) => "invalid-origin",
                 ParseError::NoOriginForPath => "no-origin-for-path",
                 ParseError::PathTraversal => "path-traversal",
+                ParseError::SignatureMissing => "signature-missing",
+                ParseError::SignatureInvalid => "signature-invalid",
+                ParseError::SealInvalid => "seal-invalid",
+                ParseError::SealEncoding => "seal-invalid",
             },
             ApiError::Fetch(e) => fetch_code(e),
             ApiError::Pipeline(e) => match e {

@@ -199,9 +199,15 @@ async fn ttl_revalidates_with_last_modified() {
     let date = "Wed, 02 Dec 2026 10:00:00 GMT".to_string();
     origin.route("/d.jpg", Reply::Dated(jpeg(&quadrants(200, 100)), date));
     let s = Server::start(&config(&origin, "cache_ttl = 1")).await;
-    assert_eq!(s.get("/sample.li/d.jpg?w=20").await.header("x-imgd-cache"), Some("MISS"));
+    assert_eq!(
+        s.get("/sample.li/d.jpg?w=20").await.header("x-imgd-cache"),
+        Some("MISS")
+    );
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
-    assert_eq!(s.get("/sample.li/d.jpg?w=20").await.header("x-imgd-cache"), Some("HIT"));
+    assert_eq!(
+        s.get("/sample.li/d.jpg?w=20").await.header("x-imgd-cache"),
+        Some("HIT")
+    );
     assert_eq!(origin.hits("/d.jpg"), 2);
     assert_eq!(s.metric("imgd_origin_not_modified_total").await, 1);
 }

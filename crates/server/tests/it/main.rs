@@ -10,4 +10,5 @@ mod invalidation;
 mod operations;
 mod origins;
 mod responses;
+mod security;
 mod util;
