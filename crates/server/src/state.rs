@@ -22,8 +22,13 @@ pub struct AppState {
     /// Bounds transformations running at once; decoding is CPU- and memory-heavy, so more
     /// than one per core only adds memory.
     pub workers: Arc<Semaphore>,
+    /// Admission of cache misses: `workers + queue` permits, taken without waiting; a miss
+    /// that finds none is shed with 503.
+    pub admission: Arc<Semaphore>,
     /// Largest file-alias source, as for HTTP origins.
     pub max_source_bytes: u64,
+    /// Whole-request deadline.
+    pub request_timeout: std::time::Duration,
     /// `None` when `[cache] enabled = false`.
     pub cache: SharedCache,
     pub metrics: Arc<Metrics>,
@@ -64,7 +69,9 @@ impl AppState {
                 max_output_side: config.limits.max_output_side,
             },
             workers: Arc::new(Semaphore::new(workers)),
+            admission: Arc::new(Semaphore::new(workers + config.server.queue)),
             max_source_bytes: config.origin.max_bytes,
+            request_timeout: std::time::Duration::from_millis(config.server.request_timeout_ms),
             cache,
             metrics: Arc::default(),
             variants: Arc::default(),

@@ -55,6 +55,9 @@ pub enum ProduceError {
     /// A decoder panicked on this input; the process survived.
     #[error("the image could not be decoded")]
     DecoderPanic,
+    /// Too many misses in progress: shed with 503 and `Retry-After`.
+    #[error("the server is overloaded")]
+    Overloaded,
     /// A worker task failed (a bug).
     #[error("worker failed: {0}")]
     Worker(String),
@@ -201,6 +204,12 @@ async fn make(
     negotiation: Negotiation,
     ids: &Ids,
 ) -> Result<Produced, ProduceError> {
+    // Held until the variant is made: bounds misses in progress (fetching or transforming).
+    let _admitted = state
+        .admission
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| ProduceError::Overloaded)?;
     let original = original(state, token, origin, ids).await?;
     let out = run_pipeline(state, original.bytes, spec.clone(), negotiation).await?;
     let etag = etag(&out.bytes);

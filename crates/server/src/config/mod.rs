@@ -49,6 +49,15 @@ pub struct ServerConfig {
     pub default_token: String,
     /// Transformations run at once (0: one per CPU core).
     pub workers: usize,
+    /// Cache misses admitted beyond `workers` (waiting for the origin or a worker); more get
+    /// 503 with `Retry-After` at once. Cache hits are never queued.
+    pub queue: usize,
+    /// Open client connections at most; beyond it, new ones wait in the listen backlog.
+    pub max_connections: usize,
+    /// A client must send its request headers within this time.
+    pub header_timeout_ms: u64,
+    /// Whole-request deadline (body, origin, transformation, response start).
+    pub request_timeout_ms: u64,
 }
 
 impl Default for ServerConfig {
@@ -58,6 +67,10 @@ impl Default for ServerConfig {
             base_domain: String::new(),
             default_token: String::new(),
             workers: 0,
+            queue: 64,
+            max_connections: 1024,
+            header_timeout_ms: 10_000,
+            request_timeout_ms: 30_000,
         }
     }
 }

@@ -44,6 +44,12 @@ pub enum ApiError {
     BodyTooLarge,
     #[error("cache failure: {0}")]
     Cache(imgd_cache::CacheError),
+    /// Too much work in progress; retry shortly.
+    #[error("the server is overloaded, retry shortly")]
+    Overloaded,
+    /// The request did not complete within `server.request_timeout_ms`.
+    #[error("the request took too long")]
+    RequestTimeout,
 }
 
 impl From<ProduceError> for ApiError {
@@ -53,6 +59,7 @@ impl From<ProduceError> for ApiError {
             ProduceError::Pipeline(e) => ApiError::Pipeline(e),
             ProduceError::DecoderPanic => ApiError::DecoderPanic,
             ProduceError::Worker(e) => ApiError::Internal(e),
+            ProduceError::Overloaded => ApiError::Overloaded,
         }
     }
 }
@@ -104,6 +111,8 @@ impl ApiError {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::InvalidBody(_) => StatusCode::BAD_REQUEST,
             ApiError::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::RequestTimeout => StatusCode::GATEWAY_TIMEOUT,
         }
     }
 
@@ -141,15 +150,14 @@ impl ApiError {
             ApiError::Unauthorized => "unauthorized",
             ApiError::InvalidBody(_) => "invalid-body",
             ApiError::BodyTooLarge => "body-too-large",
+            ApiError::Overloaded => "overloaded",
+            ApiError::RequestTimeout => "request-timeout",
         }
     }
 
     /// What the client is told. 5xx details (file system errors, bugs) stay in the log.
     fn public_message(&self) -> String {
-        match self.status().is_server_error()
-            && self.status() != StatusCode::BAD_GATEWAY
-            && self.status() != StatusCode::GATEWAY_TIMEOUT
-        {
+        match self.status() == StatusCode::INTERNAL_SERVER_ERROR {
             true => "internal error".to_string(),
             false => self.to_string(),
         }
@@ -205,6 +213,9 @@ impl IntoResponse for ApiError {
         let h = resp.headers_mut();
         h.insert(ERROR_HEADER, HeaderValue::from_static(self.code()));
         h.insert("cache-control", HeaderValue::from_static("no-store"));
+        if matches!(self, ApiError::Overloaded) {
+            h.insert("retry-after", HeaderValue::from_static("1"));
+        }
         resp
     }
 }

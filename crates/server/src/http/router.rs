@@ -12,6 +12,7 @@ use super::transform::transform;
 use crate::state::AppState;
 
 pub fn app(state: AppState) -> Router {
+    let deadline = state.request_timeout;
     Router::new()
         .route("/health", get(health))
         .route("/metrics", get(metrics))
@@ -20,6 +21,9 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
         // A panic anywhere in a handler becomes a 500 for that request, never a dropped process.
         .layer(CatchPanicLayer::new())
+        .layer(axum::middleware::from_fn(move |req, next| {
+            within(deadline, req, next)
+        }))
         .layer(axum::middleware::map_response(nosniff))
         .layer(axum::middleware::from_fn(log_request))
 }
@@ -40,6 +44,20 @@ async fn log_request(
         "request"
     );
     resp
+}
+
+/// Answers 504 when the request takes longer than the deadline; the work is dropped.
+async fn within(
+    deadline: std::time::Duration,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    match tokio::time::timeout(deadline, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => {
+            axum::response::IntoResponse::into_response(super::error::ApiError::RequestTimeout)
+        }
+    }
 }
 
 async fn metrics(State(state): State<AppState>) -> String {

@@ -9,6 +9,7 @@ mod formats;
 mod invalidation;
 mod operations;
 mod origins;
+mod overload;
 mod responses;
 mod security;
 mod util;
