@@ -9,7 +9,6 @@ pub mod guard;
 pub mod resolve;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -89,10 +88,7 @@ impl Fetcher {
         };
         let pins = parse_pins(&c.resolve).map_err(|e| e.join("; "))?;
         let client = reqwest::Client::builder()
-            .dns_resolver(GuardedResolver {
-                policy,
-                pins: Arc::new(pins),
-            })
+            .dns_resolver(GuardedResolver::new(policy, pins))
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .connect_timeout(Duration::from_millis(c.connect_timeout_ms))

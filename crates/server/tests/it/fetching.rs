@@ -127,3 +127,36 @@ async fn oversized_sources_are_refused_from_the_header() {
     assert_eq!(r.status, 422);
     assert_eq!(r.header("x-imgd-error"), Some("source-too-large"));
 }
+
+#[tokio::test]
+async fn redirects_to_private_addresses_are_refused() {
+    let origin = Origin::start().await;
+    origin.route("/hop.jpg", Reply::Redirect("http://10.255.255.1/x.jpg".into()));
+    origin.route("/hop6.jpg", Reply::Redirect("http://[::ffff:192.168.0.1]/x.jpg".into()));
+    origin.route("/meta.jpg", Reply::Redirect("http://169.254.169.254/latest/meta-data".into()));
+    // Loopback is allowed here (the test origin is on it), private addresses are not.
+    let s = Server::start(&config(&origin, "")).await;
+    for path in ["/hop.jpg", "/hop6.jpg", "/meta.jpg"] {
+        let r = s.get(&format!("/sample.li{path}")).await;
+        assert_eq!(r.status, 403, "{path}");
+        assert_eq!(r.header("x-imgd-error"), Some("origin-address-forbidden"), "{path}");
+    }
+}
+
+/// Pillow's `decompression_bomb.gif` shape: a 32×32 screen whose frame claims 65535×10751.
+#[tokio::test]
+async fn gif_frame_bombs_are_refused() {
+    let mut gif = b"GIF89a".to_vec();
+    gif.extend_from_slice(&[32, 0, 32, 0, 0, 0, 0]);
+    gif.extend_from_slice(&[0x2c, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0x29, 0x80]);
+    gif.extend_from_slice(&[0, 0, 0, 255, 255, 255]);
+    gif.extend_from_slice(&[2, 2, 0x4c, 0x01, 0, 0x3b]);
+    let (_o, s) = setup("/bomb.gif", gif, "image/gif").await;
+    let r = s.get("/sample.li/bomb.gif?w=10").await;
+    assert_eq!(r.status, 422, "{:?}", r.header("x-imgd-error"));
+    let code = r.header("x-imgd-error").unwrap();
+    assert!(
+        ["source-too-large", "decode-memory-limit", "undecodable-image"].contains(&code),
+        "{code}"
+    );
+}
