@@ -83,6 +83,9 @@ pub fn probe(bytes: &[u8]) -> Result<SourceInfo, PipelineError> {
     let format = SourceFormat::detect(bytes).ok_or(PipelineError::UnsupportedFormat)?;
     let mut decoder = reader(bytes, format).into_decoder()?;
     let (stored_width, stored_height) = decoder.dimensions();
+    if stored_width == 0 || stored_height == 0 {
+        return Err(PipelineError::Undecodable("the image has no pixels".into()));
+    }
     // A broken EXIF block must not fail the image: it is shown as stored.
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     let has_alpha = decoder.color_type().has_alpha();

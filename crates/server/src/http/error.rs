@@ -144,7 +144,7 @@ impl ApiError {
             },
             ApiError::UnknownToken => "unknown-token",
             ApiError::MethodNotAllowed => "method-not-allowed",
-            ApiError::DecoderPanic => "undecodable-image",
+            ApiError::DecoderPanic => "decoder-panic",
             ApiError::Internal(_) => "internal",
             ApiError::Cache(_) => "cache-failure",
             ApiError::Unauthorized => "unauthorized",

@@ -3,6 +3,7 @@
 //! colour (`formats`), responses and errors (`responses`), fetch safety and limits (`fetching`).
 
 mod cache;
+mod corpus;
 mod crash;
 mod fetching;
 mod formats;
