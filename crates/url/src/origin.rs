@@ -160,7 +160,8 @@ impl Origin {
 
 /// Splits `http(s):` + one or two slashes off `s`, case-insensitively.
 pub(crate) fn split_scheme(s: &str) -> Option<(Scheme, &str)> {
-    let lower_prefix = |p: &str| s.len() >= p.len() && s[..p.len()].eq_ignore_ascii_case(p);
+    // `get` rather than indexing: the text may have a multi-byte character at the cut.
+    let lower_prefix = |p: &str| s.get(..p.len()).is_some_and(|x| x.eq_ignore_ascii_case(p));
     let (scheme, rest) = if lower_prefix("https:") {
         (Scheme::Https, &s[6..])
     } else if lower_prefix("http:") {

@@ -190,6 +190,21 @@ fn bad_targets_are_typed_errors() {
     ));
 }
 
+/// Found by the url_parse fuzz target: a multi-byte character where a scheme could end.
+#[test]
+fn regression_multibyte_at_scheme_boundary() {
+    for t in [
+        "/httpsé/x",
+        "/httpé",
+        "/éééééé",
+        "/http:é",
+        "/HTTPS:/é.test/x",
+        "\u{FFFD}\u{FFFD}Q\u{FFFD}\u{FFFD}",
+    ] {
+        let _ = parse_request(&rules(), t);
+    }
+}
+
 #[test]
 fn globs() {
     assert!(glob("*.png", "sample.li/a/b.png"));

@@ -58,12 +58,17 @@ impl GuardedResolver {
             policy,
             pins: Arc::new(pins),
             lookup: Arc::new(|host: String| {
-                Box::pin(async move { Ok(tokio::net::lookup_host((host.as_str(), 0)).await?.collect()) })
+                Box::pin(
+                    async move { Ok(tokio::net::lookup_host((host.as_str(), 0)).await?.collect()) },
+                )
             }),
         }
     }
 
-    async fn addresses(&self, host: &str) -> Result<Vec<SocketAddr>, Box<dyn std::error::Error + Send + Sync>> {
+    async fn addresses(
+        &self,
+        host: &str,
+    ) -> Result<Vec<SocketAddr>, Box<dyn std::error::Error + Send + Sync>> {
         let host = host.to_ascii_lowercase();
         let addrs: Vec<SocketAddr> = match self.pins.get(&host) {
             Some(a) => vec![*a],
@@ -100,7 +105,11 @@ mod tests {
         let queue = Arc::new(Mutex::new(
             answers
                 .into_iter()
-                .map(|a| a.iter().map(|ip| SocketAddr::new(ip.parse().unwrap(), 0)).collect::<Vec<_>>())
+                .map(|a| {
+                    a.iter()
+                        .map(|ip| SocketAddr::new(ip.parse().unwrap(), 0))
+                        .collect::<Vec<_>>()
+                })
                 .collect::<std::collections::VecDeque<_>>(),
         ));
         let mut r = GuardedResolver::new(AddrPolicy::default(), HashMap::new());
@@ -119,10 +128,24 @@ mod tests {
             vec!["93.184.216.34", "10.0.0.7", "::ffff:127.0.0.1"],
             vec!["169.254.169.254"],
         ]);
-        let ips = |v: Vec<SocketAddr>| v.into_iter().map(|a| a.ip().to_string()).collect::<Vec<_>>();
-        assert_eq!(ips(r.addresses("rebind.test").await.unwrap()), vec!["93.184.216.34"]);
-        assert!(r.addresses("rebind.test").await.unwrap_err().is::<BlockedAddress>());
-        assert_eq!(ips(r.addresses("rebind.test").await.unwrap()), vec!["93.184.216.34"]);
+        let ips = |v: Vec<SocketAddr>| {
+            v.into_iter()
+                .map(|a| a.ip().to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            ips(r.addresses("rebind.test").await.unwrap()),
+            vec!["93.184.216.34"]
+        );
+        assert!(r
+            .addresses("rebind.test")
+            .await
+            .unwrap_err()
+            .is::<BlockedAddress>());
+        assert_eq!(
+            ips(r.addresses("rebind.test").await.unwrap()),
+            vec!["93.184.216.34"]
+        );
         assert!(r.addresses("rebind.test").await.is_err());
     }
 
@@ -132,7 +155,10 @@ mod tests {
         pins.insert("pinned.test".to_string(), "127.0.0.1:9".parse().unwrap());
         let r = GuardedResolver::new(AddrPolicy::default(), pins.clone());
         assert!(r.addresses("PINNED.test").await.is_err());
-        let open = AddrPolicy { allow_loopback: true, allow_private: false };
+        let open = AddrPolicy {
+            allow_loopback: true,
+            allow_private: false,
+        };
         let r = GuardedResolver::new(open, pins);
         assert_eq!(r.addresses("pinned.test").await.unwrap()[0].port(), 9);
     }

@@ -11,7 +11,11 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use crate::util::*;
 
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 
 fn files(root: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -53,7 +57,12 @@ async fn corpus_replay() {
     };
     let root = root.canonicalize().unwrap();
     let list = files(&root);
-    assert!(list.len() >= 500, "corpus at {} has only {} files", root.display(), list.len());
+    assert!(
+        list.len() >= 500,
+        "corpus at {} has only {} files",
+        root.display(),
+        list.len()
+    );
     let origin = Origin::start().await;
     let cfg = config(&origin, "").replace(
         "[tokens.t]",
@@ -76,18 +85,23 @@ async fn corpus_replay() {
             .map(|seg| utf8_percent_encode(&seg.to_string_lossy(), SEGMENT).to_string())
             .collect();
         let target = format!("/_c_/{}?w=100", encoded.join("/"));
-        let r = match tokio::time::timeout(Duration::from_secs(30), s.request("GET", &target, &host)).await {
-            Ok(r) => r,
-            Err(_) => {
-                failures.push(format!("HANG {}", rel.display()));
-                continue;
-            }
-        };
+        let r =
+            match tokio::time::timeout(Duration::from_secs(30), s.request("GET", &target, &host))
+                .await
+            {
+                Ok(r) => r,
+                Err(_) => {
+                    failures.push(format!("HANG {}", rel.display()));
+                    continue;
+                }
+            };
         match (r.status, r.header("x-imgd-error")) {
             (200, _) => match image::load_from_memory(&r.body) {
                 Ok(img) if img.width() >= 1 && img.width() <= 100 => ok += 1,
                 Ok(img) => failures.push(format!("{}: width {}", rel.display(), img.width())),
-                Err(e) => failures.push(format!("{}: 200 with undecodable body: {e}", rel.display())),
+                Err(e) => {
+                    failures.push(format!("{}: 200 with undecodable body: {e}", rel.display()))
+                }
             },
             (_, Some("decoder-panic")) => failures.push(format!("PANIC {}", rel.display())),
             (400..=499, Some(code)) => *typed.entry(code.to_string()).or_default() += 1,
@@ -102,6 +116,9 @@ async fn corpus_replay() {
         failures.len()
     );
     assert!(failures.is_empty(), "{failures:#?}");
-    assert!(ok > list.len() / 4, "most of the corpus is decodable images");
+    assert!(
+        ok > list.len() / 4,
+        "most of the corpus is decodable images"
+    );
     assert!(rss_mib < 2048, "peak RSS {rss_mib} MiB");
 }

@@ -131,15 +131,28 @@ async fn oversized_sources_are_refused_from_the_header() {
 #[tokio::test]
 async fn redirects_to_private_addresses_are_refused() {
     let origin = Origin::start().await;
-    origin.route("/hop.jpg", Reply::Redirect("http://10.255.255.1/x.jpg".into()));
-    origin.route("/hop6.jpg", Reply::Redirect("http://[::ffff:192.168.0.1]/x.jpg".into()));
-    origin.route("/meta.jpg", Reply::Redirect("http://169.254.169.254/latest/meta-data".into()));
+    origin.route(
+        "/hop.jpg",
+        Reply::Redirect("http://10.255.255.1/x.jpg".into()),
+    );
+    origin.route(
+        "/hop6.jpg",
+        Reply::Redirect("http://[::ffff:192.168.0.1]/x.jpg".into()),
+    );
+    origin.route(
+        "/meta.jpg",
+        Reply::Redirect("http://169.254.169.254/latest/meta-data".into()),
+    );
     // Loopback is allowed here (the test origin is on it), private addresses are not.
     let s = Server::start(&config(&origin, "")).await;
     for path in ["/hop.jpg", "/hop6.jpg", "/meta.jpg"] {
         let r = s.get(&format!("/sample.li{path}")).await;
         assert_eq!(r.status, 403, "{path}");
-        assert_eq!(r.header("x-imgd-error"), Some("origin-address-forbidden"), "{path}");
+        assert_eq!(
+            r.header("x-imgd-error"),
+            Some("origin-address-forbidden"),
+            "{path}"
+        );
     }
 }
 
@@ -156,7 +169,12 @@ async fn gif_frame_bombs_are_refused() {
     assert_eq!(r.status, 422, "{:?}", r.header("x-imgd-error"));
     let code = r.header("x-imgd-error").unwrap();
     assert!(
-        ["source-too-large", "decode-memory-limit", "undecodable-image"].contains(&code),
+        [
+            "source-too-large",
+            "decode-memory-limit",
+            "undecodable-image"
+        ]
+        .contains(&code),
         "{code}"
     );
 }
