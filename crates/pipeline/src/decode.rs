@@ -8,15 +8,18 @@ use image::{DynamicImage, ImageDecoder, Limits};
 use moxcms::{ColorProfile, DataColorSpace, Layout, TransformOptions};
 
 use crate::error::PipelineError;
+use crate::shrink::decode_scaled;
 use crate::source::{reader, SourceInfo};
 
 /// Decodes `bytes` (already probed as `info`), refusing sources over `max_pixels` before any
-/// pixel is decoded and allocations over `max_alloc` bytes.
+/// pixel is decoded and allocations over `max_alloc` bytes. With `shrink_to`, a JPEG may be
+/// decoded at a reduced scale that is at least that size (shrink-on-load).
 pub fn decode(
     bytes: &[u8],
     info: &SourceInfo,
     max_pixels: u64,
     max_alloc: u64,
+    shrink_to: Option<(u32, u32)>,
 ) -> Result<DynamicImage, PipelineError> {
     if info.pixels() > max_pixels {
         return Err(PipelineError::SourceTooLarge {
@@ -24,6 +27,13 @@ pub fn decode(
             height: info.stored_height,
             limit: max_pixels,
         });
+    }
+    if let Some((mut img, icc)) = shrink_to.and_then(|need| decode_scaled(bytes, need, max_alloc)) {
+        img.apply_orientation(info.orientation);
+        if let Some(icc) = icc {
+            to_srgb(&mut img, &icc);
+        }
+        return Ok(img);
     }
     let mut limits = Limits::default();
     limits.max_alloc = Some(max_alloc);

@@ -13,6 +13,7 @@ mod error;
 mod format;
 mod placeholder;
 mod plan;
+mod shrink;
 mod source;
 pub mod steps;
 
@@ -57,8 +58,8 @@ pub struct Output {
     pub source: SourceInfo,
 }
 
-/// Runs the whole pipeline: probe → plan → decode → crop+resize → pad → flip → rotate →
-/// flatten → encode.
+/// Runs the whole pipeline: probe → plan → decode (shrunk on load when possible) →
+/// crop+resize → pad → flip → rotate → flatten → encode.
 pub fn process(
     bytes: &[u8],
     spec: &TransformSpec,
@@ -71,11 +72,14 @@ pub fn process(
     let (w, h) = source.oriented_size();
     // Geometry before pixels, so limits apply before decoding.
     let plan = plan(spec, w, h, limits.max_output_side)?;
+    // Shrink-on-load: a JPEG is decoded at the smallest DCT scale that still covers the plan.
+    let shrink_to = shrink::needed_size(&source, &plan);
     let img = decode::decode(
         bytes,
         &source,
         limits.max_source_pixels,
         limits.max_decode_bytes,
+        shrink_to,
     )?;
 
     let img = steps::resize::resize(img, (w, h), plan.region, plan.scaled)?;

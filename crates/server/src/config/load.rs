@@ -59,7 +59,9 @@ pub fn from_str(
         .map_err(|e: toml::de::Error| ConfigError::Syntax(e.to_string()))?;
     let mut errors = Vec::new();
     for (name, value) in env {
-        if let Some(rest) = name.strip_prefix(ENV_PREFIX) {
+        // Only `IMGD_SECTION__KEY` names are config keys; other IMGD_ variables (tooling,
+        // test settings) are not the loader's business.
+        if let Some(rest) = name.strip_prefix(ENV_PREFIX).filter(|r| r.contains("__")) {
             if let Err(e) = overlay(&mut table, rest, &value) {
                 errors.push(format!("{name}: {e}"));
             }
@@ -180,6 +182,7 @@ mod tests {
                 ("IMGD_TOKENS__A__AUTO_FORMAT", "[\"webp\"]"),
                 ("IMGD_TOKENS__A__URL_VERSION", "none"),
                 ("OTHER", "x"),
+                ("IMGD_CORPUS_DIR", "/not/a/key"),
             ],
         )
         .unwrap();
