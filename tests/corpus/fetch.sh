@@ -7,6 +7,10 @@
 #   thumbor/   thumbor 7.8.0 sdist tests/fixtures/images    MIT
 #   go/        Debian golang-1.19-src image testdata        BSD-3-Clause
 #   gdkpixbuf/ Debian gdk-pixbuf-tests test images          GPL-2+ (fetched at test time only)
+#   rsvg/      Debian librsvg2-tests error and crash fixtures  LGPL-2+
+#   vips/      Debian source vips test-suite images          LGPL-2.1+
+#   libpng/    Debian source libpng1.6 pngsuite + testpngs   libpng licence
+#   libjpeg/   Debian source libjpeg-turbo testimages        IJG/BSD-style
 #
 # Then: IMGD_CORPUS_DIR=DIR cargo test -p imgd --test it corpus -- --nocapture
 set -euo pipefail
@@ -43,6 +47,42 @@ if [ ! -d go ] || [ ! -d gdkpixbuf ]; then
     dpkg-deb -x "$work"/gdk-pixbuf-tests_*.deb "$work/gdk-x"
     mv "$work"/gdk-x/usr/libexec/installed-tests/gdk-pixbuf gdkpixbuf
     find gdkpixbuf -type f \( -name '*.conf' -o -perm -u+x \) -delete
+  fi
+fi
+if [ ! -d rsvg ]; then
+  (cd "$work" && apt-get download librsvg2-tests >/dev/null 2>&1) \
+    || (apt-get update >/dev/null && cd "$work" && apt-get download librsvg2-tests >/dev/null)
+  dpkg-deb -x "$work"/librsvg2-tests_*.deb "$work/rsvg-x"
+  f="$work/rsvg-x/usr/libexec/installed-tests/RSVG/fixtures"
+  mkdir -p rsvg
+  for sub in errors crash render-crash; do
+    [ -d "$f/$sub" ] && cp -r "$f/$sub" "rsvg/$sub"
+  done
+fi
+if [ ! -d vips ] || [ ! -d libpng ] || [ ! -d libjpeg ]; then
+  # Source packages through a scratch apt state whose deb-src entries are derived from this
+  # machine's own apt sources (the system configuration is not changed).
+  S="$work/apt"
+  mkdir -p "$S/parts" "$S/lists/partial" "$S/cache/archives/partial" "$S/dl"
+  sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/*.sources > "$S/parts/src.sources"
+  APTO=(-o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$S/parts"
+        -o "Dir::State::Lists=$S/lists" -o "Dir::Cache=$S/cache")
+  apt-get "${APTO[@]}" update >/dev/null 2>&1 || true
+  # Only the upstream tarballs are needed; a missing Debian patch tarball is not an error.
+  (cd "$S/dl" && apt-get "${APTO[@]}" source --download-only vips libpng1.6 libjpeg-turbo >/dev/null 2>&1) || true
+  if [ ! -d vips ]; then
+    tar xf "$S"/dl/vips_*.orig.tar.* -C "$work" --wildcards '*/test/test-suite/images/*'
+    mv "$work"/*vips-*/test/test-suite/images vips
+  fi
+  if [ ! -d libpng ]; then
+    tar xf "$S"/dl/libpng1.6_*.orig.tar.* -C "$work" --wildcards '*/contrib/pngsuite/*' '*/contrib/testpngs/*'
+    mkdir -p libpng
+    mv "$work"/libpng-*/contrib/pngsuite libpng/pngsuite
+    mv "$work"/libpng-*/contrib/testpngs libpng/testpngs
+  fi
+  if [ ! -d libjpeg ]; then
+    tar xf "$S"/dl/libjpeg-turbo_*.orig.tar.* -C "$work" --wildcards '*/testimages/*'
+    mv "$work"/libjpeg-turbo-*/testimages libjpeg
   fi
 fi
 echo "corpus in $dir: $(find . -type f | wc -l) files"

@@ -21,7 +21,19 @@ pub fn resize(
         f64::from(img.width()) / f64::from(source.0),
         f64::from(img.height()) / f64::from(source.1),
     );
-    let crop = (region.x * fx, region.y * fy, region.w * fx, region.h * fy);
+    // Scaling can land a hair outside the image (227 · 114/227 = 114.00000000000001):
+    // clamp, or the resizer rejects the box.
+    let (iw, ih) = (f64::from(img.width()), f64::from(img.height()));
+    let (x, y) = (
+        (region.x * fx).clamp(0.0, iw),
+        (region.y * fy).clamp(0.0, ih),
+    );
+    let crop = (
+        x,
+        y,
+        (region.w * fx).min(iw - x),
+        (region.h * fy).min(ih - y),
+    );
     let whole = crop.0 == 0.0
         && crop.1 == 0.0
         && crop.2 == f64::from(img.width())
@@ -67,6 +79,20 @@ mod tests {
         assert_eq!((out.width(), out.height()), (50, 50));
         assert!(near(px(&out, 25, 25), BLUE));
         assert!(near(px(&out, 0, 0), BLUE));
+    }
+
+    /// Found by the corpus replay (libjpeg-turbo's 227×149 testorig.jpg decoded at 1/2).
+    #[test]
+    fn regression_odd_sizes_at_reduced_scale() {
+        let img = halves(114, 75);
+        let region = Region {
+            x: 0.0,
+            y: 0.0,
+            w: 227.0,
+            h: 149.0,
+        };
+        let out = resize(img, (227, 149), region, (100, 66)).unwrap();
+        assert_eq!((out.width(), out.height()), (100, 66));
     }
 
     #[test]

@@ -76,6 +76,7 @@ async fn slow_truncated_and_large_origins() {
     let origin = Origin::start().await;
     let body = jpeg(&quadrants(40, 20));
     origin.route("/stall.jpg", Reply::Stall);
+    origin.route("/drip.jpg", Reply::Drip { declared: 1000 });
     origin.route(
         "/cut.jpg",
         Reply::Truncated {
@@ -99,6 +100,15 @@ async fn slow_truncated_and_large_origins() {
     assert_eq!(r.header("x-imgd-error"), Some("origin-timeout"));
     assert!(t.elapsed().as_secs_f64() < 2.5, "bounded by timeout_ms");
 
+    let t = Instant::now();
+    let r = s.get("/sample.li/drip.jpg").await;
+    assert_eq!(
+        r.status, 504,
+        "a dripping origin is cut off by the fetch deadline"
+    );
+    assert_eq!(r.header("x-imgd-error"), Some("origin-timeout"));
+    assert!(t.elapsed().as_secs_f64() < 2.5);
+
     let r = s.get("/sample.li/cut.jpg").await;
     assert_eq!(r.status, 502);
     assert_eq!(r.header("x-imgd-error"), Some("origin-truncated"));
@@ -107,8 +117,15 @@ async fn slow_truncated_and_large_origins() {
     assert_eq!(r.status, 422);
     assert_eq!(r.header("x-imgd-error"), Some("source-too-large"));
 
-    // The server is still fine afterwards.
+    // The server is still fine afterwards, and nothing partial was cached.
     assert_eq!(s.get("/sample.li/q.jpg?w=20").await.size(), (20, 10));
+    let cache = imgd_cache::Cache::open(s.cache_dir.path(), u64::MAX).unwrap();
+    let audit = cache.audit().unwrap();
+    assert_eq!(
+        (audit.stored_originals, audit.variants),
+        (1, 1),
+        "{audit:?}"
+    );
 }
 
 #[tokio::test]

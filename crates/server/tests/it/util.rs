@@ -124,6 +124,10 @@ pub enum Reply {
     },
     /// Accepts and never answers.
     Stall,
+    /// Sends headers promising `declared` bytes, then one byte every 200 ms.
+    Drip {
+        declared: usize,
+    },
 }
 
 /// An HTTP/1.1 origin on 127.0.0.1:0 that answers from a table and records every request
@@ -262,6 +266,21 @@ impl Origin {
                 .into_bytes();
                 r.extend_from_slice(&body);
                 r
+            }
+            Some(Reply::Drip { declared }) => {
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nContent-Length: {declared}\r\nConnection: close\r\n\r\n"
+                );
+                if sock.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                for _ in 0..declared {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    if sock.write_all(b"x").await.is_err() {
+                        return;
+                    }
+                }
+                return;
             }
             Some(Reply::Stall) => {
                 tokio::time::sleep(Duration::from_secs(30)).await;
