@@ -12,6 +12,7 @@ fuzz_target!(|data: &[u8]| {
         max_source_pixels: 4_000_000,
         max_decode_bytes: 64 << 20,
         max_output_side: 1024,
+        ..Limits::default()
     };
     let _ = process(data, &spec, Negotiation::default(), &limits);
 });

@@ -14,6 +14,12 @@ pub enum PipelineError {
     /// More source pixels than `max_source_pixels`, read from the header before decoding.
     #[error("source image is {width}x{height}, over the limit of {limit} pixels")]
     SourceTooLarge { width: u32, height: u32, limit: u64 },
+    /// An animation with more frames than `max_frames`, counted before decoding.
+    #[error("source has {frames} frames, over the limit of {limit}")]
+    TooManyFrames { frames: u32, limit: u32 },
+    /// An animation whose frames add up to more than `max_animation_pixels`.
+    #[error("source frames hold {pixels} pixels, over the limit of {limit}")]
+    AnimationTooLarge { pixels: u64, limit: u64 },
     /// Decoding would allocate more than the decode memory limit.
     #[error("decoding the source would exceed the memory limit")]
     DecodeMemory,

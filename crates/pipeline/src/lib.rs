@@ -11,6 +11,7 @@ mod decode;
 mod encode;
 mod error;
 mod format;
+mod frames;
 mod placeholder;
 mod plan;
 mod shrink;
@@ -36,6 +37,10 @@ pub struct Limits {
     pub max_decode_bytes: u64,
     /// Largest output side, in pixels.
     pub max_output_side: u32,
+    /// Most frames an animated source may have (counted from its structure).
+    pub max_frames: u32,
+    /// Most pixels all frames of an animated source may add up to.
+    pub max_animation_pixels: u64,
 }
 
 impl Default for Limits {
@@ -44,6 +49,8 @@ impl Default for Limits {
             max_source_pixels: 100_000_000,
             max_decode_bytes: 1 << 30,
             max_output_side: 10_000,
+            max_frames: 500,
+            max_animation_pixels: 500_000_000,
         }
     }
 }
@@ -68,6 +75,19 @@ pub fn process(
 ) -> Result<Output, PipelineError> {
     // Header only: what the source is, how large, which way up.
     let source = probe(bytes)?;
+    let frames = frames::count(bytes, source.format);
+    if frames.frames > limits.max_frames {
+        return Err(PipelineError::TooManyFrames {
+            frames: frames.frames,
+            limit: limits.max_frames,
+        });
+    }
+    if frames.pixels > limits.max_animation_pixels {
+        return Err(PipelineError::AnimationTooLarge {
+            pixels: frames.pixels,
+            limit: limits.max_animation_pixels,
+        });
+    }
     let format = choose_format(spec.format, source.format, negotiation);
     let (w, h) = source.oriented_size();
     // Geometry before pixels, so limits apply before decoding.

@@ -67,6 +67,8 @@ impl AppState {
                 max_source_pixels: config.limits.max_source_pixels,
                 max_decode_bytes: config.limits.max_decode_bytes,
                 max_output_side: config.limits.max_output_side,
+                max_frames: config.limits.max_frames,
+                max_animation_pixels: config.limits.max_animation_pixels,
             },
             workers: Arc::new(Semaphore::new(workers)),
             admission: Arc::new(Semaphore::new(workers + config.server.queue)),

@@ -118,6 +118,10 @@ pub struct LimitsConfig {
     pub max_decode_bytes: u64,
     /// Largest output side in pixels.
     pub max_output_side: u32,
+    /// Most frames an animated source may have (counted before decoding).
+    pub max_frames: u32,
+    /// Most pixels the frames of an animated source may add up to.
+    pub max_animation_pixels: u64,
 }
 
 impl Default for LimitsConfig {
@@ -127,6 +131,8 @@ impl Default for LimitsConfig {
             max_source_pixels: d.max_source_pixels,
             max_decode_bytes: d.max_decode_bytes,
             max_output_side: d.max_output_side,
+            max_frames: d.max_frames,
+            max_animation_pixels: d.max_animation_pixels,
         }
     }
 }

@@ -98,6 +98,8 @@ impl ApiError {
                 PipelineError::UnsupportedFormat
                 | PipelineError::Undecodable(_)
                 | PipelineError::SourceTooLarge { .. }
+                | PipelineError::TooManyFrames { .. }
+                | PipelineError::AnimationTooLarge { .. }
                 | PipelineError::DecodeMemory => StatusCode::UNPROCESSABLE_ENTITY,
                 PipelineError::OutputTooLarge { .. } | PipelineError::EmptyCrop { .. } => {
                     StatusCode::BAD_REQUEST
@@ -138,6 +140,8 @@ impl ApiError {
                 PipelineError::Undecodable(_) => "undecodable-image",
                 PipelineError::SourceTooLarge { .. } => "source-too-large",
                 PipelineError::DecodeMemory => "decode-memory-limit",
+                PipelineError::TooManyFrames { .. } => "too-many-frames",
+                PipelineError::AnimationTooLarge { .. } => "animation-too-large",
                 PipelineError::OutputTooLarge { .. } => "output-too-large",
                 PipelineError::EmptyCrop { .. } => "empty-crop",
                 PipelineError::Encode(_) => "encode-failed",

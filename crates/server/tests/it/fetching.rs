@@ -188,10 +188,40 @@ async fn gif_frame_bombs_are_refused() {
     assert!(
         [
             "source-too-large",
+            "animation-too-large",
             "decode-memory-limit",
             "undecodable-image"
         ]
         .contains(&code),
         "{code}"
     );
+}
+
+#[tokio::test]
+async fn animation_limits_apply_before_decoding() {
+    let mut gif = Vec::new();
+    {
+        let mut enc = image::codecs::gif::GifEncoder::new(&mut gif);
+        for i in 0..3u8 {
+            let img = image::RgbaImage::from_pixel(40, 20, image::Rgba([i * 80, 0, 0, 255]));
+            enc.encode_frame(image::Frame::new(img)).unwrap();
+        }
+    }
+    let origin = Origin::start().await;
+    origin.route("/anim.gif", Reply::Body("image/gif", gif));
+    let limits = |extra: &str| {
+        config(&origin, "").replace("[tokens.t]", &format!("[limits]\n{extra}\n[tokens.t]"))
+    };
+    let s = Server::start(&limits("max_frames = 2")).await;
+    let r = s.get("/sample.li/anim.gif?w=20").await;
+    assert_eq!(r.status, 422);
+    assert_eq!(r.header("x-imgd-error"), Some("too-many-frames"));
+    let s = Server::start(&limits("max_animation_pixels = 2000")).await;
+    let r = s.get("/sample.li/anim.gif?w=20").await;
+    assert_eq!(r.header("x-imgd-error"), Some("animation-too-large"));
+    // Within the limits, the first frame is served.
+    let s = Server::start(&limits("max_frames = 3")).await;
+    let img = s.get("/sample.li/anim.gif?w=20").await.image();
+    assert_eq!((img.width(), img.height()), (20, 10));
+    assert_px(&img, 5, 5, [0, 0, 0, 255]);
 }
