@@ -98,7 +98,7 @@ async fn slow_truncated_and_large_origins() {
     let r = s.get("/sample.li/stall.jpg").await;
     assert_eq!(r.status, 504);
     assert_eq!(r.header("x-imgd-error"), Some("origin-timeout"));
-    assert!(t.elapsed().as_secs_f64() < 2.5, "bounded by timeout_ms");
+    assert!(t.elapsed().as_secs_f64() < 4.0, "bounded by timeout_ms");
 
     let t = Instant::now();
     let r = s.get("/sample.li/drip.jpg").await;
@@ -107,7 +107,10 @@ async fn slow_truncated_and_large_origins() {
         "a dripping origin is cut off by the fetch deadline"
     );
     assert_eq!(r.header("x-imgd-error"), Some("origin-timeout"));
-    assert!(t.elapsed().as_secs_f64() < 2.5);
+    assert!(
+        t.elapsed().as_secs_f64() < 4.0,
+        "a 1000-byte drip would take 200 s"
+    );
 
     let r = s.get("/sample.li/cut.jpg").await;
     assert_eq!(r.status, 502);

@@ -17,7 +17,10 @@ async fn excess_misses_are_shed_while_hits_answer() {
         Reply::Body("image/jpeg", jpeg(&quadrants(40, 20))),
     );
     // C = 2 workers, Q = 1 queued: C + Q + k with k = 3 concurrent stalled misses.
-    let cfg = config(&origin, "").replace("[server]", "[server]\nworkers = 2\nqueue = 1");
+    // A long origin timeout keeps the admitted misses busy well past the shed ones.
+    let cfg = config(&origin, "")
+        .replace("[server]", "[server]\nworkers = 2\nqueue = 1")
+        .replace("timeout_ms = 1500", "timeout_ms = 5000");
     let s = Arc::new(Server::start(&cfg).await);
     assert_eq!(s.get("/sample.li/q.jpg?w=10").await.status, 200);
 
@@ -84,7 +87,9 @@ async fn slow_clients_are_disconnected() {
 async fn requests_have_a_deadline() {
     let origin = Origin::start().await;
     origin.route("/stall.jpg", Reply::Stall);
-    let cfg = config(&origin, "").replace("[server]", "[server]\nrequest_timeout_ms = 400");
+    let cfg = config(&origin, "")
+        .replace("[server]", "[server]\nrequest_timeout_ms = 400")
+        .replace("timeout_ms = 1500", "timeout_ms = 5000");
     let s = Server::start(&cfg).await;
     let started = Instant::now();
     let r = s.get("/sample.li/stall.jpg").await;
