@@ -4,7 +4,6 @@
 use std::io::Cursor;
 
 use image::codecs::gif::GifEncoder;
-use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{DynamicImage, ImageEncoder};
 use imgd_url::OutputFormat;
@@ -29,9 +28,19 @@ pub fn encode(
                 DynamicImage::ImageRgb8(b) => std::borrow::Cow::Borrowed(b),
                 other => std::borrow::Cow::Owned(other.to_rgb8()),
             };
-            JpegEncoder::new_with_quality(&mut out, q)
-                .write_image(rgb.as_raw(), w, h, image::ExtendedColorType::Rgb8)
-                .map_err(err)?;
+            // jpeg-encoder with 4:2:0 chroma (as libjpeg-turbo and browsers default to), SIMD.
+            // Its optimised Huffman tables are left off: with jpeg-encoder 0.7.1 they gave
+            // files that decode with wrong colours here (seen with zune-jpeg).
+            let (ew, eh) = (
+                u16::try_from(w)
+                    .map_err(|_| PipelineError::Encode("JPEG width over 65535".into()))?,
+                u16::try_from(h)
+                    .map_err(|_| PipelineError::Encode("JPEG height over 65535".into()))?,
+            );
+            let mut enc = jpeg_encoder::Encoder::new(&mut out, q);
+            enc.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_2_0);
+            enc.encode(rgb.as_raw(), ew, eh, jpeg_encoder::ColorType::Rgb)
+                .map_err(|e| PipelineError::Encode(e.to_string()))?;
         }
         OutputFormat::Png => {
             PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Adaptive)
