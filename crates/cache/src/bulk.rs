@@ -25,17 +25,7 @@ impl Cache {
             for (url, specs) in originals {
                 let o = OriginalRef { token, url };
                 let okey = o.key();
-                let rec = OriginalRecord {
-                    token: token.to_string(),
-                    url: url.clone(),
-                    file: None,
-                    size: 0,
-                    fetched: now,
-                    etag: None,
-                    last_modified: None,
-                    accessed: now,
-                    gen,
-                };
+                let rec = OriginalRecord::without_bytes(token, url, now, now, gen);
                 t.originals
                     .insert(okey.as_str(), encode(&rec)?.as_slice())?;
                 t.by_url.insert(o.url_key().as_str(), okey.as_str())?;

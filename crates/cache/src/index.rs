@@ -48,6 +48,24 @@ pub struct OriginalRecord {
     pub gen: u64,
 }
 
+impl OriginalRecord {
+    /// The record of an original whose bytes are not (or not yet) cached: file origins, and
+    /// originals named by their variants only.
+    pub fn without_bytes(token: &str, url: &str, fetched: u64, now: u64, gen: u64) -> Self {
+        OriginalRecord {
+            token: token.to_string(),
+            url: url.to_string(),
+            file: None,
+            size: 0,
+            fetched,
+            etag: None,
+            last_modified: None,
+            accessed: now,
+            gen,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct VariantRecord {
     pub token: String,

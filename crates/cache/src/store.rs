@@ -243,9 +243,8 @@ impl Cache {
             .get(rec.original.as_str())?
             .map(|r| decode::<OriginalRecord>(r.value()))
             .transpose()?
-            .filter(|o| {
-                o.file.is_some() || o.etag.is_some() || o.last_modified.is_some() || o.fetched > 0
-            })
+            // File origins are never fetched (0): they have no revalidation time.
+            .filter(|o| o.fetched > 0)
             .map(|o| o.fetched);
         let Some(bytes) = self.read(&rec.file)? else {
             return Ok(None);
@@ -284,17 +283,13 @@ impl Cache {
                 if original.is_some() {
                     t.remove_original(&okey, &mut files)?;
                 }
-                let rec = OriginalRecord {
-                    token: v.original.token.to_string(),
-                    url: v.original.url.to_string(),
-                    file: None,
-                    size: 0,
-                    fetched: original_fetched.unwrap_or(0),
-                    etag: None,
-                    last_modified: None,
-                    accessed: now,
+                let rec = OriginalRecord::without_bytes(
+                    v.original.token,
+                    v.original.url,
+                    original_fetched.unwrap_or(0),
+                    now,
                     gen,
-                };
+                );
                 t.originals
                     .insert(okey.as_str(), encode(&rec)?.as_slice())?;
                 t.by_url
