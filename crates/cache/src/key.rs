@@ -27,7 +27,13 @@ fn hash(parts: &[&str]) -> String {
         // A separator that cannot occur in canonical text keeps ("a","bc") ≠ ("ab","c").
         h.update([0u8]);
     }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(64);
+    for b in h.finalize() {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 15)]));
+    }
+    out
 }
 
 impl OriginalRef<'_> {

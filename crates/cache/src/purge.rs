@@ -45,6 +45,7 @@ impl Cache {
             t.flush()?;
         }
         txn.commit()?;
+        self.epoch.bump();
         Ok(p)
     }
 
@@ -92,6 +93,7 @@ impl Cache {
             t.flush()?;
         }
         txn.commit()?;
+        self.epoch.bump();
         Ok(p)
     }
 
@@ -108,6 +110,7 @@ impl Cache {
             t.flush()?;
         }
         txn.commit()?;
+        self.epoch.bump();
         Ok(removed)
     }
 

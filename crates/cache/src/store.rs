@@ -2,13 +2,17 @@
 //! leaves no half-written entry (file to a temporary name, renamed into place, then the index
 //! transaction commits; unlinks happen only after the commit that forgot the file).
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use redb::{Builder, ConcurrencyMode, Database, Durability, ReadableDatabase, ReadableTable};
 
+use crate::epoch::Epoch;
 use crate::error::CacheError;
+use crate::hot::{Hot, HotBudget};
 use crate::index::*;
 use crate::key::{OriginalRef, VariantRef};
 use crate::tables::Tables;
@@ -17,14 +21,25 @@ use crate::tables::Tables;
 /// write transaction, and LRU order stays good enough.
 const ACCESS_GRANULARITY: u64 = 60;
 
+/// Whether an entry last moved up the LRU at `accessed` should move again at `now`.
+pub(crate) fn touch_due(accessed: u64, now: u64) -> bool {
+    now >= accessed + ACCESS_GRANULARITY
+}
+
 /// Eviction frees space down to this share of `max_size`, so that it does not run on every put.
 const EVICT_TO: f64 = 0.9;
 
 pub struct Cache {
-    db: Database,
+    pub(crate) db: Database,
     dir: PathBuf,
     max_size: u64,
     seq: AtomicU64,
+    /// Bodies of hot variants (see `hot`).
+    pub(crate) hot: Hot,
+    /// Bumped after every commit that changes what a lookup answers (see `epoch`).
+    pub(crate) epoch: Epoch,
+    /// Keys whose LRU touch is scheduled, so that a burst of hits schedules one.
+    pub(crate) touching: Mutex<HashSet<String>>,
 }
 
 /// An original's bytes and how to revalidate them.
@@ -35,15 +50,6 @@ pub struct CachedOriginal {
     pub fetched: u64,
     pub etag: Option<String>,
     pub last_modified: Option<String>,
-}
-
-#[derive(Debug, Clone)]
-pub struct CachedVariant {
-    pub bytes: Vec<u8>,
-    pub format: String,
-    pub etag: String,
-    /// When the original was last fetched or revalidated; `None` for file origins.
-    pub original_fetched: Option<u64>,
 }
 
 /// Origin validators stored with an original.
@@ -76,7 +82,21 @@ impl Cache {
             dir: dir.to_path_buf(),
             max_size,
             seq: AtomicU64::new(0),
+            hot: Hot::new(HotBudget::OFF),
+            epoch: Epoch::open(dir)?,
+            touching: Mutex::default(),
         })
+    }
+
+    /// Keeps hot variant bodies in memory within `budget` (off by default).
+    pub fn with_hot_tier(mut self, budget: HotBudget) -> Cache {
+        self.hot = Hot::new(budget);
+        self
+    }
+
+    /// Bytes of variant bodies held in memory.
+    pub fn hot_bytes(&self) -> usize {
+        self.hot.used()
     }
 
     pub fn dir(&self) -> &Path {
@@ -117,7 +137,7 @@ impl Cache {
         }
     }
 
-    fn read(&self, rel: &str) -> Result<Option<Vec<u8>>, CacheError> {
+    pub(crate) fn read(&self, rel: &str) -> Result<Option<Vec<u8>>, CacheError> {
         match std::fs::read(self.path(rel)) {
             Ok(b) => Ok(Some(b)),
             // Purged (or evicted) between the index read and the file read: a miss.
@@ -149,7 +169,7 @@ impl Cache {
             return Ok(None);
         };
         drop((originals, meta, txn));
-        self.touch(&key, rec.accessed, false)?;
+        self.touch_entry(&key, rec.accessed, false)?;
         Ok(Some(CachedOriginal {
             bytes,
             fetched: rec.fetched,
@@ -202,6 +222,8 @@ impl Cache {
             t.flush()?;
         }
         txn.commit()?;
+        // Hot variants carry their original's fetch time (for revalidation): re-read it.
+        self.epoch.bump();
         self.unlink(&files);
         self.evict_if_needed()
     }
@@ -219,44 +241,8 @@ impl Cache {
             t.flush()?;
         }
         txn.commit()?;
+        self.epoch.bump();
         Ok(())
-    }
-
-    /// A cached variant, if present and not purged.
-    pub fn variant(&self, v: VariantRef<'_>) -> Result<Option<CachedVariant>, CacheError> {
-        let key = v.key();
-        let txn = self.db.begin_read()?;
-        let variants = txn.open_table(VARIANTS)?;
-        let meta = txn.open_table(META)?;
-        let Some(rec) = variants
-            .get(key.as_str())?
-            .map(|r| decode::<VariantRecord>(r.value()))
-            .transpose()?
-        else {
-            return Ok(None);
-        };
-        if rec.gen != read_counter(&meta, &gen_key(v.original.token))? {
-            return Ok(None);
-        }
-        let originals = txn.open_table(ORIGINALS)?;
-        let original_fetched = originals
-            .get(rec.original.as_str())?
-            .map(|r| decode::<OriginalRecord>(r.value()))
-            .transpose()?
-            // File origins are never fetched (0): they have no revalidation time.
-            .filter(|o| o.fetched > 0)
-            .map(|o| o.fetched);
-        let Some(bytes) = self.read(&rec.file)? else {
-            return Ok(None);
-        };
-        drop((variants, originals, meta, txn));
-        self.touch(&key, rec.accessed, true)?;
-        Ok(Some(CachedVariant {
-            bytes,
-            format: rec.format,
-            etag: rec.etag,
-            original_fetched,
-        }))
     }
 
     /// Stores a variant and links it to its original (creating the original's record when
@@ -317,14 +303,23 @@ impl Cache {
             t.flush()?;
         }
         txn.commit()?;
+        if !files.is_empty() {
+            // An entry was replaced: hot copies of it must be re-read.
+            self.epoch.bump();
+        }
         self.unlink(&files);
         self.evict_if_needed()
     }
 
     /// Moves an entry to the young end of the LRU, at most once per `ACCESS_GRANULARITY`.
-    fn touch(&self, key: &str, accessed: u64, variant: bool) -> Result<(), CacheError> {
+    pub(crate) fn touch_entry(
+        &self,
+        key: &str,
+        accessed: u64,
+        variant: bool,
+    ) -> Result<(), CacheError> {
         let now = now();
-        if now < accessed + ACCESS_GRANULARITY {
+        if !touch_due(accessed, now) {
             return Ok(());
         }
         let txn = self.write_txn()?;
@@ -414,6 +409,7 @@ impl Cache {
             t.flush()?;
         }
         txn.commit()?;
+        self.epoch.bump();
         self.unlink(&files);
         Ok(())
     }

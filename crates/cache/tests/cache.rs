@@ -74,7 +74,7 @@ fn originals_and_variants_round_trip() {
         .variant(v("t", "https://a.test/x.jpg", "w=1", "jpeg"))
         .unwrap()
         .unwrap();
-    assert_eq!(hit.bytes, b"VAR");
+    assert_eq!(&hit.bytes[..], b"VAR");
     assert_eq!(hit.format, "jpeg");
     assert_eq!(hit.etag, "\"tag\"");
     assert!(
@@ -262,6 +262,48 @@ fn two_handles_share_one_cache() {
         !has(&c, "t", "u", "w=1", "jpeg"),
         "a purge from another handle is seen at once"
     );
+}
+
+#[test]
+fn hot_bodies_never_outlive_their_index_entry() {
+    let (d, c) = cache(1 << 30);
+    let c = c.with_hot_tier(HotBudget {
+        bytes: 1 << 20,
+        max_item: 1 << 10,
+    });
+    put(&c, "t", "u", "w=1", "jpeg");
+    assert!(
+        matches!(
+            c.lookup(v("t", "u", "w=1", "jpeg")).unwrap(),
+            Lookup::OnDisk(_)
+        ),
+        "cold at first"
+    );
+    assert!(has(&c, "t", "u", "w=1", "jpeg"));
+    assert_eq!(c.hot_bytes(), 3);
+    let Lookup::Hit(hit) = c.lookup(v("t", "u", "w=1", "jpeg")).unwrap() else {
+        panic!("the body read once is served from memory");
+    };
+    assert_eq!(&hit.bytes[..], b"w=1");
+
+    // Another process purges: the hot body must not be served.
+    let other = Cache::open(d.path(), 1 << 30).unwrap();
+    other
+        .purge_originals("t", &[OriginalPattern::Exact("u".into())], None)
+        .unwrap();
+    assert!(matches!(
+        c.lookup(v("t", "u", "w=1", "jpeg")).unwrap(),
+        Lookup::Miss
+    ));
+    // ... and makes the variant again with other bytes: the new file is read, not the old body.
+    other
+        .put_variant(v("t", "u", "w=1", "jpeg"), "jpeg", "\"n\"", b"NEW", None)
+        .unwrap();
+    let hit = c.variant(v("t", "u", "w=1", "jpeg")).unwrap().unwrap();
+    assert_eq!(&hit.bytes[..], b"NEW");
+    // `all` (a generation bump) is seen too.
+    other.purge_all("t").unwrap();
+    assert!(!has(&c, "t", "u", "w=1", "jpeg"));
 }
 
 #[test]

@@ -28,7 +28,7 @@ pub fn decode(
             limit: max_pixels,
         });
     }
-    if let Some((mut img, icc)) = shrink_to.and_then(|need| decode_scaled(bytes, need, max_alloc)) {
+    if let Some((mut img, icc)) = shrink_to.and_then(|need| decode_scaled(bytes, need)) {
         img.apply_orientation(info.orientation);
         if let Some(icc) = icc {
             to_srgb(&mut img, &icc);

@@ -17,6 +17,7 @@ pub mod http;
 pub mod invalidate;
 pub mod metrics;
 pub mod origin;
+pub mod parsed;
 pub mod server;
 pub mod state;
 pub mod token;

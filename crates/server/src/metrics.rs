@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub struct Metrics {
     pub requests: AtomicU64,
     pub cache_hits: AtomicU64,
+    pub memory_hits: AtomicU64,
     pub cache_misses: AtomicU64,
     pub coalesced: AtomicU64,
     pub origin_fetches: AtomicU64,
@@ -21,12 +22,17 @@ pub fn inc(c: &AtomicU64) {
 
 impl Metrics {
     pub fn render(&self) -> String {
-        let rows: [(&str, &AtomicU64, &str); 9] = [
+        let rows: [(&str, &AtomicU64, &str); 10] = [
             ("imgd_requests_total", &self.requests, "Image requests"),
             (
                 "imgd_cache_hits_total",
                 &self.cache_hits,
                 "Variants served from the cache",
+            ),
+            (
+                "imgd_cache_memory_hits_total",
+                &self.memory_hits,
+                "Cache hits whose body was in memory",
             ),
             (
                 "imgd_cache_misses_total",

@@ -1,5 +1,5 @@
-//! Shared state of a running server: one `Clone` struct of `Arc`s, built once from a
-//! validated config.
+//! Shared state of a running server: built once from a validated config, shared by every
+//! request through one `Arc`.
 
 use std::sync::Arc;
 
@@ -11,11 +11,23 @@ use crate::config::Config;
 use crate::flight::Flights;
 use crate::metrics::Metrics;
 use crate::origin::Fetcher;
+use crate::parsed::ParseMemo;
 use crate::token::Tokens;
 use crate::variant::{Original, ProduceError, Produced, SharedCache};
 
+/// Cloned per request by the router, so it is one `Arc`: one reference count to move
+/// instead of one per field.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
     pub tokens: Arc<Tokens>,
     pub fetcher: Arc<Fetcher>,
     pub limits: Limits,
@@ -29,9 +41,13 @@ pub struct AppState {
     pub max_source_bytes: u64,
     /// Whole-request deadline.
     pub request_timeout: std::time::Duration,
+    /// Log a line per request.
+    pub access_log: bool,
     /// `None` when `[cache] enabled = false`.
     pub cache: SharedCache,
     pub metrics: Arc<Metrics>,
+    /// Successful parses of request targets.
+    pub parsed: ParseMemo,
     /// In-flight work, by variant key, original key (fetch) and original key (revalidation).
     pub variants: Arc<Flights<Result<Produced, ProduceError>>>,
     pub originals: Arc<Flights<Result<Original, ProduceError>>>,
@@ -49,7 +65,11 @@ impl AppState {
         let cache = if config.cache.enabled {
             let dir = config.cache_dir();
             let cache = imgd_cache::Cache::open(&dir, config.cache.max_size)
-                .map_err(|e| anyhow!("cannot open the cache in {}: {e}", dir.display()))?;
+                .map_err(|e| anyhow!("cannot open the cache in {}: {e}", dir.display()))?
+                .with_hot_tier(imgd_cache::HotBudget {
+                    bytes: usize::try_from(config.cache.memory_size).unwrap_or(usize::MAX),
+                    max_item: usize::try_from(config.cache.memory_max_item).unwrap_or(usize::MAX),
+                });
             // Files a crash left without an index entry; done before serving, so no write
             // can be in progress.
             let swept = cache.sweep().map_err(|e| anyhow!("cache sweep: {e}"))?;
@@ -60,7 +80,7 @@ impl AppState {
         } else {
             None
         };
-        Ok(AppState {
+        Ok(AppState(Arc::new(Shared {
             tokens: Arc::new(tokens),
             fetcher: Arc::new(fetcher),
             limits: Limits {
@@ -74,11 +94,13 @@ impl AppState {
             admission: Arc::new(Semaphore::new(workers + config.server.queue)),
             max_source_bytes: config.origin.max_bytes,
             request_timeout: std::time::Duration::from_millis(config.server.request_timeout_ms),
+            access_log: config.server.access_log,
             cache,
             metrics: Arc::default(),
+            parsed: ParseMemo::default(),
             variants: Arc::default(),
             originals: Arc::default(),
             refreshes: Arc::default(),
-        })
+        })))
     }
 }

@@ -8,13 +8,14 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use imgd_cache::{now, Cache, CacheError, OriginalPattern, OriginalRef, VariantRef};
+use imgd_cache::{now, Cache, CacheError, CachedVariant, Lookup, OriginalPattern};
 use imgd_pipeline::{Negotiation, Output, PipelineError};
 use imgd_url::{Origin, OutputFormat, RemoteUrl, TransformSpec};
 use thiserror::Error;
 
 use crate::metrics::inc;
 use crate::origin::{read_file, FetchError, Fetched, Validators};
+use crate::parsed::{Ids, Parsed};
 use crate::state::AppState;
 use crate::token::Token;
 
@@ -70,47 +71,6 @@ pub struct Original {
     pub fetched: Option<u64>,
 }
 
-/// Cache identities of one request.
-#[derive(Debug, Clone)]
-struct Ids {
-    token: String,
-    url: String,
-    spec: String,
-    class: &'static str,
-}
-
-impl Ids {
-    fn new(token: &Token, origin: &Origin, spec: &TransformSpec, n: Negotiation) -> Ids {
-        Ids {
-            token: token.name.clone(),
-            url: origin.canonical(),
-            spec: spec.canonical(),
-            // The output format is decided by force_format (part of the spec), else by the
-            // Accept class, else by the source: this class plus the spec fixes it.
-            class: if spec.format.is_some() {
-                "forced"
-            } else if n.webp {
-                "accept-webp"
-            } else {
-                "source"
-            },
-        }
-    }
-    fn original(&self) -> OriginalRef<'_> {
-        OriginalRef {
-            token: &self.token,
-            url: &self.url,
-        }
-    }
-    fn variant(&self) -> VariantRef<'_> {
-        VariantRef {
-            original: self.original(),
-            spec: &self.spec,
-            class: self.class,
-        }
-    }
-}
-
 /// A strong validator for response bytes.
 pub fn etag(bytes: &[u8]) -> String {
     format!("\"{:032x}\"", xxhash_rust::xxh3::xxh3_128(bytes))
@@ -138,6 +98,39 @@ async fn cache_call<T: Send + 'static>(
     }
 }
 
+/// The cached variant, if any. The index read runs inline (it reads no file: a hot body
+/// comes back at once); only a body on disk is read on a blocking thread. An LRU touch that
+/// falls due is run in the background, never on the request.
+async fn cached(state: &AppState, ids: &Ids) -> Option<CachedVariant> {
+    let cache = state.cache.as_ref()?;
+    let looked_up = match cache.lookup_keyed(ids.token(), ids.variant_key()) {
+        Ok(l) => l,
+        Err(e) => {
+            inc(&state.metrics.cache_errors);
+            tracing::warn!(error = %e, "cache lookup failed");
+            return None;
+        }
+    };
+    let hit = match looked_up {
+        Lookup::Miss => return None,
+        Lookup::Hit(hit) => {
+            inc(&state.metrics.memory_hits);
+            hit
+        }
+        Lookup::OnDisk(d) => cache_call(state, move |c| c.load(d)).await.flatten()?,
+    };
+    if let Some(t) = hit.touch.clone() {
+        let (cache, metrics) = (cache.clone(), state.metrics.clone());
+        tokio::task::spawn_blocking(move || {
+            if let Err(e) = cache.touch(&t) {
+                inc(&metrics.cache_errors);
+                tracing::warn!(error = %e, "cache touch failed");
+            }
+        });
+    }
+    Some(hit)
+}
+
 fn is_stale(token: &Token, fetched: Option<u64>) -> bool {
     token.cache_ttl > 0 && fetched.is_some_and(|t| now().saturating_sub(t) >= token.cache_ttl)
 }
@@ -146,21 +139,17 @@ fn is_stale(token: &Token, fetched: Option<u64>) -> bool {
 pub async fn produce(
     state: &AppState,
     token: &Token,
-    origin: &Origin,
-    spec: &TransformSpec,
+    parsed: &Arc<Parsed>,
     negotiation: Negotiation,
 ) -> Result<Produced, ProduceError> {
+    let (origin, spec) = (&parsed.request.origin, &parsed.request.spec);
     if let Origin::Remote(url) = origin {
         if !token.allows_host(&url.host) {
             return Err(FetchError::HostNotAllowed(url.host.clone()).into());
         }
     }
-    let ids = Ids::new(token, origin, spec, negotiation);
-    let lookup = ids.clone();
-    if let Some(hit) = cache_call(state, move |c| c.variant(lookup.variant()))
-        .await
-        .flatten()
-    {
+    let ids = Ids::new(parsed, negotiation);
+    if let Some(hit) = cached(state, &ids).await {
         let fresh = match origin {
             Origin::Remote(url) if is_stale(token, hit.original_fetched) => {
                 !refresh_original(state, token, url, &ids).await?
@@ -170,17 +159,18 @@ pub async fn produce(
         if let (true, Some(format)) = (fresh, OutputFormat::from_name(&hit.format)) {
             inc(&state.metrics.cache_hits);
             return Ok(Produced {
-                bytes: Bytes::from(hit.bytes),
+                bytes: hit.bytes,
                 format,
                 etag: hit.etag,
                 status: CacheStatus::Hit,
             });
         }
     }
-    let key = ids.variant().key();
     let (result, ran) = state
         .variants
-        .run(&key, || make(state, token, origin, spec, negotiation, &ids))
+        .run(ids.variant_key(), || {
+            make(state, token, origin, spec, negotiation, &ids)
+        })
         .await;
     inc(if ran {
         &state.metrics.cache_misses
@@ -377,8 +367,11 @@ async fn refresh_original(
 async fn purge_original(state: &AppState, ids: &Ids) {
     let ids = ids.clone();
     cache_call(state, move |c| {
-        let purged =
-            c.purge_originals(&ids.token, &[OriginalPattern::Exact(ids.url.clone())], None)?;
+        let purged = c.purge_originals(
+            ids.token(),
+            &[OriginalPattern::Exact(ids.url().to_string())],
+            None,
+        )?;
         c.unlink(&purged.files);
         Ok(())
     })

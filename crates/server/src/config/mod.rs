@@ -58,6 +58,8 @@ pub struct ServerConfig {
     pub header_timeout_ms: u64,
     /// Whole-request deadline (body, origin, transformation, response start).
     pub request_timeout_ms: u64,
+    /// One log line per request (method, target, status, time) on stderr.
+    pub access_log: bool,
 }
 
 impl Default for ServerConfig {
@@ -71,6 +73,7 @@ impl Default for ServerConfig {
             max_connections: 1024,
             header_timeout_ms: 10_000,
             request_timeout_ms: 30_000,
+            access_log: true,
         }
     }
 }
@@ -146,6 +149,11 @@ pub struct CacheConfig {
     pub dir: String,
     /// Bound on the bytes of cached files; least-recently-used entries are evicted beyond it.
     pub max_size: u64,
+    /// Bytes of hot variant bodies kept in memory in front of the files (0: none). Every hit
+    /// still reads the index once, so purges (also from `imgd invalidate`) apply at once.
+    pub memory_size: u64,
+    /// Variants larger than this are always read from their file.
+    pub memory_max_item: u64,
 }
 
 impl Default for CacheConfig {
@@ -154,6 +162,8 @@ impl Default for CacheConfig {
             enabled: true,
             dir: "imgd-cache".into(),
             max_size: 10 * 1024 * 1024 * 1024,
+            memory_size: 32 * 1024 * 1024,
+            memory_max_item: 512 * 1024,
         }
     }
 }

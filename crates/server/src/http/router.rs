@@ -13,7 +13,8 @@ use crate::state::AppState;
 
 pub fn app(state: AppState) -> Router {
     let deadline = state.request_timeout;
-    Router::new()
+    let access_log = state.access_log;
+    let router = Router::new()
         .route("/health", get(health))
         .route("/metrics", get(metrics))
         .route("/invalidate", post(invalidate))
@@ -24,8 +25,12 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(move |req, next| {
             within(deadline, req, next)
         }))
-        .layer(axum::middleware::map_response(nosniff))
-        .layer(axum::middleware::from_fn(log_request))
+        .layer(axum::middleware::map_response(nosniff));
+    if access_log {
+        router.layer(axum::middleware::from_fn(log_request))
+    } else {
+        router
+    }
 }
 
 /// One log line per request: method, target, status, time taken.

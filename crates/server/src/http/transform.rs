@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use imgd_pipeline::Negotiation;
-use imgd_url::{parse_request, TransformSpec};
+use imgd_url::TransformSpec;
 
 use super::error::ApiError;
 use super::missing;
@@ -44,23 +44,23 @@ async fn handle(
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
     let token = state.tokens.for_host(host).ok_or(ApiError::UnknownToken)?;
     let target = uri.path_and_query().map_or("/", |p| p.as_str());
-    let request = parse_request(&token.rules, target)?;
-    let spec = request.spec;
+    let parsed = state.parsed.parse(&token, target)?;
+    let spec = &parsed.request.spec;
 
     let negotiable = token.auto_webp && spec.format.is_none();
     let negotiation = Negotiation {
         webp: negotiable && accepts(headers, "image/webp"),
     };
     let policy = CachePolicy {
-        cache_control: cache_control(&token, &spec),
+        cache_control: cache_control(&token, spec),
         vary_accept: negotiable,
     };
 
-    let produced = match produce(state, &token, &request.origin, &spec, negotiation).await {
+    let produced = match produce(state, &token, &parsed, negotiation).await {
         Ok(p) => p,
         Err(ProduceError::Fetch(e @ (FetchError::NotFound(_) | FetchError::Unreachable(_)))) => {
             tracing::debug!(error = %e, "origin missing");
-            return Ok(missing::respond(state, &token, &spec, negotiation, headers, &e).await);
+            return Ok(missing::respond(state, &token, spec, negotiation, headers, &e).await);
         }
         Err(e) => return Err(e.into()),
     };

@@ -283,6 +283,10 @@ async fn purges_are_durable() {
 async fn command_line_invalidation_works_beside_the_server() {
     let (_o, s) = server().await;
     warm(&s, &["/sample.li/q.jpg?w=40", "/sample.li/other.jpg?w=40"]).await;
+    // The hit is now served from memory: the other process's purge must still reach it.
+    let before = s.metric("imgd_cache_memory_hits_total").await;
+    assert_eq!(cache_state(&s, "/sample.li/q.jpg?w=40").await, "HIT");
+    assert_eq!(s.metric("imgd_cache_memory_hits_total").await, before + 1);
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("imgd.toml");
     std::fs::write(&file, &s.config).unwrap();
