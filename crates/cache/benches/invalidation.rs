@@ -19,7 +19,10 @@ fn url(i: usize) -> String {
 
 fn main() {
     let sizes: Vec<usize> = match std::env::args().nth(1).filter(|a| a != "--bench") {
-        Some(n) => vec![n.parse().expect("a number of variants")],
+        Some(n) => n
+            .split(',')
+            .map(|n| n.parse().expect("numbers of variants, comma-separated"))
+            .collect(),
         None => vec![10_000, 100_000, 1_000_000],
     };
     println!("| variants | urls purge (1 variant) | original purge (100 variants) | wildcard 10% of originals | per 10k removed | all |");

@@ -1,7 +1,7 @@
 //! Source bytes → 8-bit sRGB pixels, upright.
 //!
 //! Owns: decode limits, EXIF orientation, ICC → sRGB, 16-bit → 8-bit, grey → RGB, and the
-//! choice of RGB vs RGBA working buffers (alpha only when the source has it). Must not: resize
+//! choice of RGB vs RGBA working buffers (alpha only when the source has it and uses it). Must not: resize
 //! or crop; planning decided those from the header.
 
 use image::{DynamicImage, ImageDecoder, Limits};
@@ -9,11 +9,13 @@ use moxcms::{ColorProfile, DataColorSpace, Layout, TransformOptions};
 
 use crate::error::PipelineError;
 use crate::shrink::decode_scaled;
-use crate::source::{reader, SourceInfo};
+use crate::source::{reader, SourceFormat, SourceInfo};
+use crate::webp_decode;
 
 /// Decodes `bytes` (already probed as `info`), refusing sources over `max_pixels` before any
 /// pixel is decoded and allocations over `max_alloc` bytes. With `shrink_to`, a JPEG may be
-/// decoded at a reduced scale that is at least that size (shrink-on-load).
+/// decoded at a reduced scale that is at least that size (shrink-on-load); a still WebP is
+/// decoded by libwebp, scaled the same way.
 pub fn decode(
     bytes: &[u8],
     info: &SourceInfo,
@@ -28,7 +30,14 @@ pub fn decode(
             limit: max_pixels,
         });
     }
-    if let Some((mut img, icc)) = shrink_to.and_then(|need| decode_scaled(bytes, need)) {
+    if info.format == SourceFormat::Webp {
+        if let Some(mut img) = webp_decode::decode(bytes, shrink_to) {
+            img.apply_orientation(info.orientation);
+            return Ok(drop_opaque_alpha(img));
+        }
+    }
+    let jpeg_shrink = shrink_to.filter(|_| info.format == SourceFormat::Jpeg);
+    if let Some((mut img, icc)) = jpeg_shrink.and_then(|need| decode_scaled(bytes, need)) {
         img.apply_orientation(info.orientation);
         if let Some(icc) = icc {
             to_srgb(&mut img, &icc);
@@ -51,7 +60,20 @@ pub fn decode(
     if let Some(icc) = icc {
         to_srgb(&mut img, &icc);
     }
-    Ok(img)
+    Ok(drop_opaque_alpha(img))
+}
+
+/// An RGBA image whose every pixel is opaque becomes RGB: many PNG and WebP files carry an
+/// alpha channel they do not use, and without it resizing skips premultiplication and
+/// encoders skip an alpha plane (for WebP, a lossless-compressed one that costs more than
+/// the colour planes).
+fn drop_opaque_alpha(img: DynamicImage) -> DynamicImage {
+    match img {
+        DynamicImage::ImageRgba8(b) if b.as_raw().chunks_exact(4).all(|p| p[3] == u8::MAX) => {
+            DynamicImage::ImageRgb8(DynamicImage::ImageRgba8(b).into_rgb8())
+        }
+        other => other,
+    }
 }
 
 /// Converts pixels tagged with an RGB ICC profile to sRGB. Profiles that cannot be read, or
@@ -90,4 +112,24 @@ fn is_srgb(p: &ColorProfile) -> bool {
     close(p.red_colorant, s.red_colorant)
         && close(p.green_colorant, s.green_colorant)
         && close(p.blue_colorant, s.blue_colorant)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alpha_is_kept_only_when_used() {
+        let opaque = DynamicImage::ImageRgba8(image::RgbaImage::from_pixel(
+            4,
+            4,
+            image::Rgba([1, 2, 3, 255]),
+        ));
+        let out = drop_opaque_alpha(opaque);
+        assert_eq!(out.as_rgb8().map(|b| b.get_pixel(3, 3).0), Some([1, 2, 3]));
+        let mut used = image::RgbaImage::from_pixel(4, 4, image::Rgba([1, 2, 3, 255]));
+        used.put_pixel(2, 2, image::Rgba([1, 2, 3, 0]));
+        let out = drop_opaque_alpha(DynamicImage::ImageRgba8(used));
+        assert!(out.as_rgba8().is_some());
+    }
 }

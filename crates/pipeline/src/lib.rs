@@ -17,6 +17,7 @@ mod plan;
 mod shrink;
 mod source;
 pub mod steps;
+mod webp_decode;
 
 use image::DynamicImage;
 use imgd_url::{Color, OutputFormat, TransformSpec};
@@ -92,7 +93,8 @@ pub fn process(
     let (w, h) = source.oriented_size();
     // Geometry before pixels, so limits apply before decoding.
     let plan = plan(spec, w, h, limits.max_output_side)?;
-    // Shrink-on-load: a JPEG is decoded at the smallest DCT scale that still covers the plan.
+    // Shrink-on-load: a JPEG (or WebP) is decoded at the smallest 1/2ⁿ scale that still
+    // covers the plan.
     let shrink_to = shrink::needed_size(&source, &plan);
     let img = decode::decode(
         bytes,

@@ -24,9 +24,10 @@ use crate::source::{SourceFormat, SourceInfo};
 const MAX_SCANS: usize = 100;
 
 /// The smallest decode size (in stored orientation) that still holds every pixel the plan
-/// needs, or `None` when a shrink would not halve the image.
+/// needs, or `None` when a shrink would not halve the image. JPEG (DCT scaling) and WebP
+/// (libwebp's rescaler, see `webp_decode`) can decode to it.
 pub fn needed_size(info: &SourceInfo, plan: &Plan) -> Option<(u32, u32)> {
-    if info.format != SourceFormat::Jpeg {
+    if !matches!(info.format, SourceFormat::Jpeg | SourceFormat::Webp) {
         return None;
     }
     // The plan scales uniformly, so orientation does not change the factor.
