@@ -9,6 +9,7 @@ use image::{DynamicImage, ImageEncoder};
 use imgd_url::OutputFormat;
 
 use crate::error::PipelineError;
+use crate::webp_encode;
 
 /// Baseline JPEG through libjpeg-turbo (the mozjpeg fork in its libjpeg-turbo-compatible
 /// "fastest" profile: standard quantisation tables, no trellis, not progressive, so the same
@@ -62,25 +63,11 @@ pub fn encode(
                 .map_err(err)?;
         }
         OutputFormat::Webp => {
-            let rgba;
-            let encoder = match img {
-                DynamicImage::ImageRgba8(b) => webp::Encoder::from_rgba(b.as_raw(), w, h),
-                DynamicImage::ImageRgb8(b) => webp::Encoder::from_rgb(b.as_raw(), w, h),
-                other => {
-                    rgba = other.to_rgba8();
-                    webp::Encoder::from_rgba(rgba.as_raw(), w, h)
-                }
+            out = match img {
+                DynamicImage::ImageRgba8(b) => webp_encode::encode(b.as_raw(), w, h, true, q)?,
+                DynamicImage::ImageRgb8(b) => webp_encode::encode(b.as_raw(), w, h, false, q)?,
+                other => webp_encode::encode(other.to_rgba8().as_raw(), w, h, true, q)?,
             };
-            let mut config = webp::WebPConfig::new()
-                .map_err(|()| PipelineError::Encode("libwebp configuration".into()))?;
-            config.quality = f32::from(q);
-            // Lossy colour, losslessly compressed alpha (libwebp's defaults otherwise: method
-            // 4, fast alpha filter; `best` was measured slower and no smaller).
-            config.alpha_compression = 1;
-            out = encoder
-                .encode_advanced(&config)
-                .map_err(|e| PipelineError::Encode(format!("WebP: {e:?}")))?
-                .to_vec();
         }
         OutputFormat::Gif => {
             let rgba = img.to_rgba8();

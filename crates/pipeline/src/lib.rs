@@ -18,6 +18,7 @@ mod shrink;
 mod source;
 pub mod steps;
 mod webp_decode;
+mod webp_encode;
 
 use image::DynamicImage;
 use imgd_url::{Color, OutputFormat, TransformSpec};
