@@ -9,7 +9,7 @@ use bytes::Bytes;
 use redb::{ReadableDatabase, ReadableTable};
 
 use crate::error::CacheError;
-use crate::hot::Entry;
+use crate::hot::{Entry, Served};
 use crate::index::*;
 use crate::key::VariantRef;
 use crate::store::{now, touch_due, Cache};
@@ -190,7 +190,7 @@ impl Cache {
     }
 }
 
-fn hit(e: Entry, touch: Option<Touch>) -> CachedVariant {
+fn hit(e: Served, touch: Option<Touch>) -> CachedVariant {
     CachedVariant {
         bytes: e.body,
         format: e.format,

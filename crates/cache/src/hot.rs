@@ -22,7 +22,7 @@ pub struct HotBudget {
 }
 
 /// A hot body and what its index row said when it was last validated.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct Entry {
     /// The file the body was read from (relative to `objects/`).
     pub file: String,
@@ -34,6 +34,28 @@ pub(crate) struct Entry {
     pub accessed: u64,
     /// The change epoch at which the row was read.
     pub validated: u64,
+}
+
+/// What a hit needs from an entry (not its file name: no copy of that per hit).
+#[derive(Debug, Clone)]
+pub(crate) struct Served {
+    pub body: Bytes,
+    pub format: String,
+    pub etag: String,
+    pub original_fetched: Option<u64>,
+    pub accessed: u64,
+}
+
+impl Entry {
+    fn served(&self) -> Served {
+        Served {
+            body: self.body.clone(),
+            format: self.format.clone(),
+            etag: self.etag.clone(),
+            original_fetched: self.original_fetched,
+            accessed: self.accessed,
+        }
+    }
 }
 
 struct Inner {
@@ -58,13 +80,13 @@ impl Hot {
     }
 
     /// The entry of `key` if it was validated at `epoch`: still exactly what the index says.
-    pub fn fresh(&self, key: &str, epoch: u64) -> Option<Entry> {
+    pub fn fresh(&self, key: &str, epoch: u64) -> Option<Served> {
         if self.budget.bytes == 0 {
             return None;
         }
         let mut inner = self.lock();
         let entry = inner.map.get(key)?;
-        (entry.validated == epoch).then(|| entry.clone())
+        (entry.validated == epoch).then(|| entry.served())
     }
 
     /// After an index read at `epoch` found the row naming `file`: the entry, marked valid at
@@ -77,7 +99,7 @@ impl Hot {
         epoch: u64,
         original_fetched: Option<u64>,
         accessed: u64,
-    ) -> Option<Entry> {
+    ) -> Option<Served> {
         if self.budget.bytes == 0 {
             return None;
         }
@@ -87,7 +109,7 @@ impl Hot {
             entry.validated = epoch;
             entry.original_fetched = original_fetched;
             entry.accessed = accessed;
-            return Some(entry.clone());
+            return Some(entry.served());
         }
         if let Some(old) = inner.map.pop(key) {
             inner.used -= old.body.len();
