@@ -12,6 +12,7 @@ mod encode;
 mod error;
 mod format;
 mod frames;
+mod jpeg_eighth;
 mod placeholder;
 mod plan;
 mod shrink;

@@ -18,6 +18,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use image::{DynamicImage, RgbImage};
 use mozjpeg::{Decompress, Marker};
 
+use crate::jpeg_eighth;
 use crate::plan::Plan;
 use crate::source::{SourceFormat, SourceInfo};
 
@@ -63,13 +64,22 @@ pub fn decode_scaled(bytes: &[u8], need: (u32, u32)) -> Option<(DynamicImage, Op
         return None;
     }
     // libjpeg reports fatal errors by unwinding (without the panic hook); any of them sends
-    // the image to the full decoder, which gives the error its proper code.
-    catch_unwind(AssertUnwindSafe(|| libjpeg_scaled(bytes, need)))
-        .ok()
-        .flatten()
+    // the image to the full decoder, which gives the error its proper code. The 1/8 decoder
+    // returns `None` rather than panicking; the guard is there all the same.
+    catch_unwind(AssertUnwindSafe(|| {
+        if let Some((img, app2)) = jpeg_eighth::decode(bytes, need) {
+            return Some((DynamicImage::ImageRgb8(img), icc_profile(app2)));
+        }
+        libjpeg_scaled(bytes, need)
+    }))
+    .ok()
+    .flatten()
 }
 
-fn libjpeg_scaled(bytes: &[u8], need: (u32, u32)) -> Option<(DynamicImage, Option<Vec<u8>>)> {
+pub(crate) fn libjpeg_scaled(
+    bytes: &[u8],
+    need: (u32, u32),
+) -> Option<(DynamicImage, Option<Vec<u8>>)> {
     let mut d = Decompress::with_markers(&[Marker::APP(2)])
         .from_mem(bytes)
         .ok()?;
@@ -78,7 +88,11 @@ fn libjpeg_scaled(bytes: &[u8], need: (u32, u32)) -> Option<(DynamicImage, Optio
         u32::try_from(d.height()).ok()?,
     );
     d.scale(numerator(w, h, need)?);
-    let icc = icc_profile(&d);
+    let icc = icc_profile(
+        d.markers()
+            .filter(|m| m.marker == Marker::APP(2))
+            .map(|m| m.data),
+    );
     // CMYK/YCCK cannot be converted to RGB by libjpeg: `rgb()` fails and the full decoder,
     // which can, takes over.
     let mut started = d.rgb().ok()?;
@@ -94,13 +108,13 @@ fn libjpeg_scaled(bytes: &[u8], need: (u32, u32)) -> Option<(DynamicImage, Optio
 
 /// The ICC profile from its APP2 chunks (`ICC_PROFILE\0`, sequence number, count, data),
 /// joined in sequence order; `None` when absent or inconsistent.
-fn icc_profile<R>(d: &Decompress<R>) -> Option<Vec<u8>> {
+fn icc_profile<'a>(app2: impl IntoIterator<Item = &'a [u8]>) -> Option<Vec<u8>> {
     const TAG: &[u8] = b"ICC_PROFILE\0";
-    let mut chunks: Vec<(u8, &[u8])> = d
-        .markers()
-        .filter(|m| m.marker == Marker::APP(2) && m.data.starts_with(TAG))
-        .filter_map(|m| {
-            let rest = m.data.get(TAG.len()..)?;
+    let mut chunks: Vec<(u8, &[u8])> = app2
+        .into_iter()
+        .filter(|data| data.starts_with(TAG))
+        .filter_map(|data| {
+            let rest = data.get(TAG.len()..)?;
             Some((*rest.first()?, rest.get(2..)?))
         })
         .collect();

@@ -1,0 +1,422 @@
+//! Entropy-coded data as bits: byte-unstuffing, the bit reader, and Huffman lookup tables,
+//! including the one that makes skipping AC coefficients cheap.
+//!
+//! Owns: turning the scan into a plain bit string (stuffed `FF 00` → `FF`, restart markers
+//! → interval boundaries) and decoding symbols from it. Must not: know about blocks, MCUs or
+//! pixels.
+//!
+//! Why unstuff first: with the stuffing gone the reader refills its 64-bit buffer with one
+//! unaligned load and no per-byte marker checks, which is where libjpeg spends much of its
+//! Huffman time. Why a skip table: at 1/8 scale a block needs only its DC coefficient, yet
+//! every AC symbol must still be walked; one lookup of the next 12 bits yields the bits and
+//! coefficient positions of up to three whole (code + magnitude bits) symbols at once.
+
+use super::markers::HuffSpec;
+
+/// Bits looked up at once when decoding a symbol; longer codes take the slow path.
+const FAST_BITS: u32 = 9;
+/// Bits looked up at once when skipping AC coefficients.
+const SKIP_BITS: u32 = 12;
+/// Most symbols one skip entry may cover.
+const SKIP_SYMBOLS: u32 = 4;
+/// Coefficient advance of an end-of-block symbol: ends the block whatever the position.
+const END: u32 = 64;
+
+/// A Huffman table ready for decoding: a direct table for short codes and the canonical
+/// per-length limits for the rest.
+pub struct Decoder {
+    /// Indexed by the next `FAST_BITS` bits: `len << 8 | symbol`, or 0 for a longer code.
+    fast: [u16; 1 << FAST_BITS],
+    /// For each length 1..=16: the largest code of that length (exclusive bound, left-aligned
+    /// in 16 bits) and the index of its first symbol minus its first code.
+    max_code: [u32; 17],
+    offset: [i32; 17],
+    symbols: Vec<u8>,
+}
+
+impl Decoder {
+    /// `None` for a table whose counts overflow the code space (not a prefix code).
+    pub fn new(spec: &HuffSpec) -> Option<Decoder> {
+        let mut d = Decoder {
+            fast: [0; 1 << FAST_BITS],
+            max_code: [0; 17],
+            offset: [0; 17],
+            symbols: spec.symbols.clone(),
+        };
+        let mut code = 0u32;
+        let mut index = 0usize;
+        for len in 1..=16u32 {
+            let count = u32::from(spec.counts[len as usize - 1]);
+            d.offset[len as usize] = index as i32 - code as i32;
+            for _ in 0..count {
+                if code >= 1 << len {
+                    return None;
+                }
+                if len <= FAST_BITS {
+                    let first = (code << (FAST_BITS - len)) as usize;
+                    let entry = (len as u16) << 8 | u16::from(*d.symbols.get(index)?);
+                    d.fast[first..first + (1 << (FAST_BITS - len))].fill(entry);
+                }
+                code += 1;
+                index += 1;
+            }
+            // Codes of this length are below `code`; compare 16-bit left-aligned peeks.
+            d.max_code[len as usize] = code << (16 - len);
+            code <<= 1;
+        }
+        Some(d)
+    }
+
+    /// The symbol at the head of `bits` (which must hold at least 16 bits) and its code
+    /// length; `None` for a bit pattern that is no code.
+    #[inline(always)]
+    pub fn decode(&self, bits: &Bits) -> Option<(u8, u32)> {
+        let e = self.fast[bits.peek(FAST_BITS) as usize];
+        if e != 0 {
+            return Some((e as u8, u32::from(e >> 8)));
+        }
+        let peek = bits.peek(16);
+        for len in FAST_BITS + 1..=16 {
+            if peek < self.max_code[len as usize] {
+                let code = (peek >> (16 - len)) as i32;
+                let i = usize::try_from(code + self.offset[len as usize]).ok()?;
+                return Some((*self.symbols.get(i)?, len));
+            }
+        }
+        None
+    }
+}
+
+/// What one lookup of the next `SKIP_BITS` bits skips. 0 = nothing fits: decode slowly.
+/// Layout: bits 0..4 all symbols' bits, 4..12 their coefficient advance, 12..19 the advance
+/// of all but the last, 19..23 the first symbol's bits, 23..30 its advance.
+pub struct SkipTable(Box<[u32; 1 << SKIP_BITS]>);
+
+impl SkipTable {
+    pub fn new(d: &Decoder) -> SkipTable {
+        let mut t = Box::new([0u32; 1 << SKIP_BITS]);
+        for (i, slot) in t.iter_mut().enumerate() {
+            let (mut used, mut adv, mut before_last, mut first) = (0u32, 0u32, 0u32, None);
+            for _ in 0..SKIP_SYMBOLS {
+                let Some((len, sym)) = d.short_code(i as u32, used) else {
+                    break;
+                };
+                let (run, size) = (u32::from(sym >> 4), u32::from(sym & 15));
+                let bits = len + size;
+                if used + bits > SKIP_BITS {
+                    break;
+                }
+                let step = match (run, size) {
+                    (15, 0) => 16,
+                    (_, 0) => END,
+                    _ => run + 1,
+                };
+                before_last = adv;
+                adv += step;
+                used += bits;
+                first.get_or_insert((bits, step));
+                if step == END {
+                    break;
+                }
+            }
+            if let Some((fb, fa)) = first {
+                *slot = used | adv << 4 | before_last << 12 | fb << 19 | fa << 23;
+            }
+        }
+        SkipTable(t)
+    }
+
+    /// Skips the AC symbols of one block from position `k` (1..=63). `None` on a bad code.
+    #[inline(always)]
+    pub fn skip_block(&self, bits: &mut Bits, d: &Decoder) -> Option<()> {
+        let mut k = 1u32;
+        'refill: loop {
+            // A refill leaves at least 56 bits: four table entries (at most 12 bits each)
+            // without another check, instead of a hard-to-predict branch per lookup.
+            bits.refill()?;
+            for _ in 0..4 {
+                let e = self.0[bits.peek(SKIP_BITS) as usize];
+                if e == 0 {
+                    bits.ensure()?;
+                    let (sym, len) = d.decode(bits)?;
+                    bits.consume(len + u32::from(sym & 15));
+                    k += match (sym >> 4, sym & 15) {
+                        (15, 0) => 16,
+                        (_, 0) => END,
+                        (run, _) => u32::from(run) + 1,
+                    };
+                    if k >= 64 {
+                        return Some(());
+                    }
+                    // Up to 26 bits went: the budget of this refill is spent.
+                    continue 'refill;
+                } else if k + ((e >> 12) & 127) < 64 {
+                    // The usual case, kept free of any dependency on `k` so that the next
+                    // lookup waits only for this one.
+                    bits.consume(e & 15);
+                    k += (e >> 4) & 255;
+                } else {
+                    // An earlier symbol of the entry already reaches coefficient 63 (a block
+                    // may end without EOB): take the first symbol only.
+                    bits.consume((e >> 19) & 15);
+                    k += (e >> 23) & 127;
+                }
+                if k >= 64 {
+                    return Some(());
+                }
+            }
+        }
+    }
+}
+
+impl Decoder {
+    /// A code of at most `FAST_BITS` bits found in the `SKIP_BITS`-bit pattern `pattern` after
+    /// `used` bits, if the pattern holds all of it: (code length, symbol).
+    fn short_code(&self, pattern: u32, used: u32) -> Option<(u32, u8)> {
+        let left = SKIP_BITS - used;
+        let window = (pattern << used) & ((1 << SKIP_BITS) - 1);
+        let e = self.fast[(window >> (SKIP_BITS - FAST_BITS)) as usize];
+        let len = u32::from(e >> 8);
+        (e != 0 && len <= left).then_some((len, e as u8))
+    }
+}
+
+/// Sign-extends `size` magnitude bits as JPEG codes them (leading 0 = negative).
+#[inline(always)]
+pub fn extend(raw: u32, size: u32) -> i32 {
+    if size == 0 {
+        return 0;
+    }
+    let raw = raw as i32;
+    if raw < 1 << (size - 1) {
+        raw - (1 << size) + 1
+    } else {
+        raw
+    }
+}
+
+/// Padding after the data: the reader may hold 7 bytes beyond what it has consumed and loads
+/// 8 more, so reading all the real data touches at most 15 bytes after it.
+const PAD: usize = 16;
+
+/// The scan's data with stuffing removed, and where each restart interval starts in it.
+pub struct Unstuffed {
+    pub data: Vec<u8>,
+    pub intervals: Vec<usize>,
+}
+
+/// Removes `FF 00` stuffing up to the marker that ends the scan; restart markers split the
+/// data into intervals. `PAD` zero bytes let the reader load past the end.
+pub fn unstuff(scan: &[u8]) -> Unstuffed {
+    let mut data = Vec::with_capacity(scan.len() + PAD);
+    let mut intervals = vec![0];
+    let mut at = 0;
+    while let Some(ff) = memchr::memchr(0xFF, &scan[at..]) {
+        data.extend_from_slice(&scan[at..at + ff]);
+        at += ff;
+        match scan.get(at + 1) {
+            Some(0x00) => {
+                data.push(0xFF);
+                at += 2;
+            }
+            // A fill byte before a marker.
+            Some(0xFF) => at += 1,
+            Some(0xD0..=0xD7) => {
+                intervals.push(data.len());
+                at += 2;
+            }
+            _ => break,
+        }
+    }
+    if memchr::memchr(0xFF, &scan[at..]).is_none() {
+        // No marker ended the scan: the file is truncated; keep what there is.
+        data.extend_from_slice(&scan[at..]);
+    }
+    data.extend_from_slice(&[0; PAD]);
+    Unstuffed { data, intervals }
+}
+
+/// An MSB-first bit reader over unstuffed data: the top `count` bits of `buf` are the next
+/// bits of the stream (the bits below them are the stream's too, loaded early).
+pub struct Bits<'a> {
+    data: &'a [u8],
+    /// The end of the real data (before padding).
+    end: usize,
+    buf: u64,
+    count: u32,
+    /// The next byte not yet counted into `count`.
+    pos: usize,
+}
+
+impl<'a> Bits<'a> {
+    pub fn new(data: &'a [u8], start: usize) -> Bits<'a> {
+        Bits {
+            data,
+            end: data.len().saturating_sub(PAD),
+            buf: 0,
+            count: 0,
+            pos: start,
+        }
+    }
+
+    /// Tops the buffer up to at least 56 bits with one big-endian load (no branch on how
+    /// many bytes fit: whole bytes are counted, the rest is loaded again next time).
+    /// `None` once reading runs past the padding, which only corrupt data does.
+    #[inline(always)]
+    pub fn refill(&mut self) -> Option<()> {
+        let chunk: [u8; 8] = self.data.get(self.pos..self.pos + 8)?.try_into().ok()?;
+        self.buf |= u64::from_be_bytes(chunk) >> self.count;
+        self.pos += (63 - self.count as usize) >> 3;
+        self.count |= 56;
+        Some(())
+    }
+
+    #[inline(always)]
+    pub fn peek(&self, n: u32) -> u32 {
+        (self.buf >> (64 - n)) as u32
+    }
+
+    #[inline(always)]
+    pub fn consume(&mut self, n: u32) {
+        self.buf <<= n;
+        self.count -= n;
+    }
+
+    /// Reads `n` (≤ 16) bits as a number.
+    #[inline(always)]
+    pub fn take(&mut self, n: u32) -> u32 {
+        if n == 0 {
+            return 0;
+        }
+        let v = self.peek(n);
+        self.consume(n);
+        v
+    }
+
+    /// Refills only when fewer than 32 bits are left: enough for any code and its
+    /// magnitude bits (16 + 11), and a well-predicted branch instead of a load per symbol.
+    #[inline(always)]
+    pub fn ensure(&mut self) -> Option<()> {
+        if self.count < 32 {
+            self.refill()?;
+        }
+        Some(())
+    }
+
+    /// Bits consumed since the start of the data.
+    pub fn consumed(&self) -> usize {
+        (self.pos * 8).saturating_sub(self.count as usize)
+    }
+
+    /// Whether everything read so far was real data (not padding).
+    pub fn within_data(&self) -> bool {
+        self.consumed() <= self.end * 8
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A table with codes 0 (sym 0x01), 10 (0x00 = EOB), 110 (0x02), 1110 (0xF0 = ZRL),
+    /// then one 16-bit code 1111 0000 0000 0000 (0x0A).
+    fn spec() -> HuffSpec {
+        let mut counts = [0u8; 16];
+        counts[0] = 1;
+        counts[1] = 1;
+        counts[2] = 1;
+        counts[3] = 1;
+        counts[15] = 1;
+        HuffSpec {
+            counts,
+            symbols: vec![0x01, 0x00, 0x02, 0xF0, 0x0A],
+        }
+    }
+
+    fn reader(bytes: &[u8]) -> Vec<u8> {
+        let mut v = bytes.to_vec();
+        v.extend_from_slice(&[0; PAD]);
+        v
+    }
+
+    #[test]
+    fn decodes_short_and_long_codes() {
+        let d = Decoder::new(&spec()).unwrap();
+        // 0 | 10 | 1111000000000000 | 0...
+        let data = reader(&[0b0101_1110, 0b0000_0000, 0b0000_0000]);
+        let mut b = Bits::new(&data, 0);
+        b.refill().unwrap();
+        assert_eq!(d.decode(&b), Some((0x01, 1)));
+        b.consume(1);
+        assert_eq!(d.decode(&b), Some((0x00, 2)));
+        b.consume(2);
+        assert_eq!(d.decode(&b), Some((0x0A, 16)));
+    }
+
+    #[test]
+    fn skips_up_to_the_end_of_block() {
+        let d = Decoder::new(&spec()).unwrap();
+        let t = SkipTable::new(&d);
+        // (0x01: 1 magnitude bit) ×2, ZRL, (0x02: 2 bits), EOB, then the next block's bits.
+        // 0 1 | 0 0 | 1110 | 110 11 | 10 | 1111...
+        let data = reader(&[0b0100_1110, 0b1101_1101, 0b1111_1111]);
+        let mut b = Bits::new(&data, 0);
+        t.skip_block(&mut b, &d).unwrap();
+        assert_eq!(b.take(8), 0xFF, "stops right after EOB");
+    }
+
+    #[test]
+    fn a_block_can_end_without_eob() {
+        let d = Decoder::new(&spec()).unwrap();
+        let t = SkipTable::new(&d);
+        // 63 coefficients of 0x01 (2 bits each), then the next block starts with 1s.
+        let mut bits = String::new();
+        for _ in 0..63 {
+            bits.push_str("00");
+        }
+        bits.push_str("11111111");
+        while !bits.len().is_multiple_of(8) {
+            bits.push('0');
+        }
+        let bytes: Vec<u8> = bits
+            .as_bytes()
+            .chunks(8)
+            .map(|c| u8::from_str_radix(std::str::from_utf8(c).unwrap(), 2).unwrap())
+            .collect();
+        let data = reader(&bytes);
+        let mut b = Bits::new(&data, 0);
+        t.skip_block(&mut b, &d).unwrap();
+        b.refill().unwrap();
+        assert_eq!(b.take(8), 0xFF);
+    }
+
+    #[test]
+    fn unstuffing_drops_stuffing_and_splits_at_restarts() {
+        let u = unstuff(&[
+            1, 0xFF, 0x00, 2, 0xFF, 0xD0, 3, 0xFF, 0xFF, 0xD1, 4, 0xFF, 0xD9, 9,
+        ]);
+        assert_eq!(&u.data[..5], &[1, 0xFF, 2, 3, 4]);
+        assert_eq!(u.intervals, vec![0, 3, 4]);
+        assert_eq!(u.data.len(), 5 + PAD);
+    }
+
+    #[test]
+    fn extends_magnitudes() {
+        assert_eq!(extend(0, 1), -1);
+        assert_eq!(extend(1, 1), 1);
+        assert_eq!(extend(0b010, 3), -5);
+        assert_eq!(extend(0b110, 3), 6);
+        assert_eq!(extend(0, 0), 0);
+    }
+
+    #[test]
+    fn overfull_tables_are_refused() {
+        let mut counts = [0u8; 16];
+        counts[0] = 3;
+        assert!(Decoder::new(&HuffSpec {
+            counts,
+            symbols: vec![1, 2, 3]
+        })
+        .is_none());
+    }
+}
