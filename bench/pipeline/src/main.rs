@@ -5,6 +5,9 @@
 //! Usage: `imgd-pipeline-bench --seconds 10 --threads 2 --widths 400-518 \
 //!         --query 'w={W}&h=512&func=bound&q=80' FILE...`
 //!
+//! With `--out DIR` it also writes the outputs of the first two specs per file to DIR, with a
+//! `manifest.json` that `bench/quality.py` scores (PSNR against a full-size reference).
+//!
 //! Sources are read into memory first, so disk and origin fetches are excluded: what the
 //! server adds on top (HTTP, origin fetch, scheduling) is the difference to its own rate.
 
@@ -20,6 +23,7 @@ struct Args {
     threads: usize,
     widths: (u32, u32),
     query: String,
+    out: Option<String>,
     files: Vec<String>,
 }
 
@@ -29,6 +33,7 @@ fn args() -> Result<Args, String> {
         threads: 2,
         widths: (400, 518),
         query: "w={W}&h=512&func=bound&q=80".into(),
+        out: None,
         files: Vec::new(),
     };
     let mut it = std::env::args().skip(1);
@@ -38,6 +43,7 @@ fn args() -> Result<Args, String> {
             "--seconds" => a.seconds = value("--seconds")?.parse().map_err(|e| format!("{e}"))?,
             "--threads" => a.threads = value("--threads")?.parse().map_err(|e| format!("{e}"))?,
             "--query" => a.query = value("--query")?,
+            "--out" => a.out = Some(value("--out")?),
             "--widths" => {
                 let v = value("--widths")?;
                 let (lo, hi) = v.split_once('-').ok_or("--widths LO-HI")?;
@@ -85,6 +91,9 @@ fn main() -> Result<(), String> {
         process(&sources[*src], spec, Negotiation::default(), &limits)
             .map_err(|e| format!("warm-up: {e}"))?;
     }
+    if let Some(dir) = &a.out {
+        write_outputs(dir, &a.files, &sources, &specs, &limits)?;
+    }
     let stop = Arc::new(AtomicBool::new(false));
     let done = Arc::new(AtomicU64::new(0));
     let bytes = Arc::new(AtomicU64::new(0));
@@ -127,4 +136,30 @@ fn main() -> Result<(), String> {
         a.threads
     );
     Ok(())
+}
+
+/// Writes the outputs of the first two specs per source and a manifest for `quality.py`.
+fn write_outputs(
+    dir: &str,
+    files: &[String],
+    sources: &[Vec<u8>],
+    specs: &[(usize, imgd_url::TransformSpec)],
+    limits: &Limits,
+) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{dir}: {e}"))?;
+    let mut manifest = Vec::new();
+    for (i, (src, spec)) in specs.iter().take(sources.len() * 2).enumerate() {
+        let out = process(&sources[*src], spec, Negotiation::default(), limits)
+            .map_err(|e| format!("{}: {e}", files[*src]))?;
+        let path = format!("{dir}/{i}.{}", out.format.as_str());
+        std::fs::write(&path, &out.bytes).map_err(|e| format!("{path}: {e}"))?;
+        let source = std::fs::canonicalize(&files[*src]).map_err(|e| format!("{e}"))?;
+        manifest.push(format!(
+            "[\"out\", \"imgd\", {:?}, {:?}]",
+            source.display().to_string(),
+            path
+        ));
+    }
+    let path = format!("{dir}/manifest.json");
+    std::fs::write(&path, format!("[{}]", manifest.join(",\n"))).map_err(|e| format!("{path}: {e}"))
 }
