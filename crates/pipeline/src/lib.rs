@@ -18,6 +18,7 @@ mod plan;
 mod shrink;
 mod source;
 pub mod steps;
+mod webp_alpha;
 mod webp_decode;
 mod webp_encode;
 

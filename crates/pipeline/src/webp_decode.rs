@@ -49,6 +49,7 @@ pub fn decode(bytes: &[u8], need: Option<(u32, u32)>) -> Option<DynamicImage> {
     // a measurable memset), and the buffer's length is set only then.
     let mut pixels: Vec<u8> = Vec::with_capacity(len);
 
+    crate::webp_alpha::install();
     let mut config = WebPDecoderConfig::new().ok()?;
     config.input = features;
     if divisor > 1 {
