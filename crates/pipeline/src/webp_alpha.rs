@@ -88,6 +88,7 @@ mod tests {
     fn is_the_kernel_libwebp_uses() {
         install();
         let installed = unsafe { WebPDispatchAlpha };
-        assert_eq!(installed.map(|f| f as usize), Some(dispatch_alpha as usize));
+        let ours: Dispatch = dispatch_alpha;
+        assert_eq!(installed.map(|f| f as usize), Some(ours as usize));
     }
 }
