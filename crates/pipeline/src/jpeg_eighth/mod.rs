@@ -8,8 +8,8 @@
 //! `pixels`), so which decoder ran does not show.
 //!
 //! Why: at 1/8 scale libjpeg spends ~85% of its time walking AC coefficients it then throws
-//! away. Here they are skipped over an unstuffed bit string with a multi-symbol table
-//! (`huffman`), which is what makes large JPEG → thumbnail faster than libjpeg/Pillow.
+//! away. Here they are skipped with a multi-symbol table over a bit reader that refills with
+//! one load (`huffman`), which is what makes large JPEG → thumbnail faster than libjpeg/Pillow.
 
 mod huffman;
 mod markers;
@@ -17,7 +17,7 @@ mod pixels;
 
 use image::RgbImage;
 
-use huffman::{extend, unstuff, Bits, Decoder, SkipTable};
+use huffman::{extend, Bits, Decoder, SkipTable};
 use markers::{header, ZIGZAG};
 use pixels::{dc_pixel, reduce_2x2, ycc_to_rgb, USED};
 
@@ -56,22 +56,15 @@ pub fn decode(bytes: &[u8], need: (u32, u32)) -> Option<(RgbImage, Vec<&[u8]>)> 
     let stride = (mcus_x * hs) as usize;
     let rows = (mcus_y * vs) as usize;
     let mut planes = vec![vec![0u8; stride * rows]; h.components.len()];
-    let data = unstuff(h.scan_data);
-    let mut interval = 0usize;
-    let mut bits = Bits::new(&data.data, 0);
+    let mut bits = Bits::new(h.scan_data);
     let mut pred = [0i32; 3];
     let mut coef = [0i32; 64];
     for my in 0..mcus_y {
         for mx in 0..mcus_x {
             let index = my * mcus_x + mx;
             if h.restart_interval > 0 && index > 0 && index % u32::from(h.restart_interval) == 0 {
-                interval += 1;
-                let start = *data.intervals.get(interval)?;
-                // Corrupt data that ran into the next interval: let libjpeg resynchronise.
-                if bits.consumed() > start * 8 {
-                    return None;
-                }
-                bits = Bits::new(&data.data, start);
+                // Corrupt data or a missing marker: let libjpeg resynchronise.
+                bits.restart()?;
                 pred = [0; 3];
             }
             let (x0, y0) = ((mx * hs) as usize, (my * vs) as usize);
@@ -112,7 +105,7 @@ pub fn decode(bytes: &[u8], need: (u32, u32)) -> Option<(RgbImage, Vec<&[u8]>)> 
             }
         }
     }
-    if !bits.within_data() {
+    if !bits.ended_cleanly() {
         // Truncated: libjpeg pads such files in its own way; leave them to it.
         return None;
     }

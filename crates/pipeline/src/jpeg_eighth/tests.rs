@@ -179,3 +179,19 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn hands_over_the_icc_profile() {
+    // Long enough to span two APP2 chunks.
+    let profile: Vec<u8> = (0..70_000u32).map(|i| (i % 251) as u8).collect();
+    let mut out = Vec::new();
+    let mut e = Encoder::new(&mut out, 80);
+    e.set_sampling_factor(SamplingFactor::F_2_2);
+    e.add_icc_profile(&profile).unwrap();
+    e.encode(card(64, 64).as_raw(), 64, 64, ColorType::Rgb)
+        .unwrap();
+    assert!(decode(&out, (8, 8)).is_some(), "taken by the 1/8 decoder");
+    let (img, icc) = crate::shrink::decode_scaled(&out, (8, 8)).unwrap();
+    assert_eq!((img.width(), img.height()), (8, 8));
+    assert_eq!(icc, Some(profile));
+}
