@@ -356,15 +356,11 @@ mod tests {
         }
     }
 
-    fn reader(bytes: &[u8]) -> Vec<u8> {
-        bytes.to_vec()
-    }
-
     #[test]
     fn decodes_short_and_long_codes() {
         let d = Decoder::new(&spec()).unwrap();
         // 0 | 10 | 1111000000000000 | 0...
-        let data = reader(&[0b0101_1110, 0b0000_0000, 0b0000_0000]);
+        let data = [0b0101_1110, 0b0000_0000, 0b0000_0000];
         let mut b = Bits::new(&data);
         b.refill().unwrap();
         assert_eq!(d.decode(&b), Some((0x01, 1)));
@@ -381,7 +377,7 @@ mod tests {
         // (0x01: 1 magnitude bit) ×2, ZRL, (0x02: 2 bits), EOB, then the next block's bits.
         // 0 1 | 0 0 | 1110 | 110 11 | 10 | 1111...
         // (The FF data byte is stuffed: FF 00.)
-        let data = reader(&[0b0100_1110, 0b1101_1101, 0b1111_1111, 0x00]);
+        let data = [0b0100_1110, 0b1101_1101, 0b1111_1111, 0x00];
         let mut b = Bits::new(&data);
         t.skip_block(&mut b, &d).unwrap();
         assert_eq!(b.take(8), 0xFF, "stops right after EOB");
@@ -405,7 +401,7 @@ mod tests {
             .chunks(8)
             .map(|c| u8::from_str_radix(std::str::from_utf8(c).unwrap(), 2).unwrap())
             .collect();
-        let data = reader(&bytes);
+        let data = bytes;
         let mut b = Bits::new(&data);
         t.skip_block(&mut b, &d).unwrap();
         b.refill().unwrap();
