@@ -92,6 +92,27 @@ async fn slow_truncated_and_large_origins() {
         },
     );
     origin.route("/q.jpg", Reply::Body("image/jpeg", body));
+    // Over 1 MiB: read into its own memory mapping rather than a growing buffer.
+    let mut seed = 7u32;
+    let noisy = image::RgbaImage::from_fn(700, 500, |x, _| {
+        seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        let v = (seed >> 16) as u8;
+        image::Rgba([v, v ^ 0x55, (x % 256) as u8, 255])
+    });
+    let big = png(&noisy);
+    assert!(
+        big.len() > 1 << 20 && big.len() < 3_000_000,
+        "{}",
+        big.len()
+    );
+    origin.route(
+        "/bigcut.png",
+        Reply::Truncated {
+            declared: big.len(),
+            body: big[..big.len() - 1000].to_vec(),
+        },
+    );
+    origin.route("/big.png", Reply::Body("image/png", big));
     let s = Server::start(&config(&origin, "")).await;
 
     let t = Instant::now();
@@ -120,13 +141,18 @@ async fn slow_truncated_and_large_origins() {
     assert_eq!(r.status, 422);
     assert_eq!(r.header("x-imgd-error"), Some("source-too-large"));
 
+    let r = s.get("/sample.li/bigcut.png?w=70").await;
+    assert_eq!(r.status, 502);
+    assert_eq!(r.header("x-imgd-error"), Some("origin-truncated"));
+    assert_eq!(s.get("/sample.li/big.png?w=70").await.size(), (70, 50));
+
     // The server is still fine afterwards, and nothing partial was cached.
     assert_eq!(s.get("/sample.li/q.jpg?w=20").await.size(), (20, 10));
     let cache = imgd_cache::Cache::open(s.cache_dir.path(), u64::MAX).unwrap();
     let audit = cache.audit().unwrap();
     assert_eq!(
         (audit.stored_originals, audit.variants),
-        (1, 1),
+        (2, 2),
         "{audit:?}"
     );
 }
