@@ -92,6 +92,16 @@ impl Decoder {
 /// of all but the last, 19..23 the first symbol's bits, 23..30 its advance.
 pub struct SkipTable(Box<[u32; 1 << SKIP_BITS]>);
 
+/// How far an AC symbol (run << 4 | size) moves the coefficient position: ZRL 16 zeros, EOB
+/// (or any other size-0 symbol, as libjpeg reads them) to the end, else the run and one value.
+fn advance(sym: u8) -> u32 {
+    match (sym >> 4, sym & 15) {
+        (15, 0) => 16,
+        (_, 0) => END,
+        (run, _) => u32::from(run) + 1,
+    }
+}
+
 impl SkipTable {
     pub fn new(d: &Decoder) -> SkipTable {
         let mut t = Box::new([0u32; 1 << SKIP_BITS]);
@@ -101,16 +111,11 @@ impl SkipTable {
                 let Some((len, sym)) = d.short_code(i as u32, used) else {
                     break;
                 };
-                let (run, size) = (u32::from(sym >> 4), u32::from(sym & 15));
-                let bits = len + size;
+                let bits = len + u32::from(sym & 15);
                 if used + bits > SKIP_BITS {
                     break;
                 }
-                let step = match (run, size) {
-                    (15, 0) => 16,
-                    (_, 0) => END,
-                    _ => run + 1,
-                };
+                let step = advance(sym);
                 before_last = adv;
                 adv += step;
                 used += bits;
@@ -140,11 +145,7 @@ impl SkipTable {
                     bits.ensure()?;
                     let (sym, len) = d.decode(bits)?;
                     bits.consume(len + u32::from(sym & 15));
-                    k += match (sym >> 4, sym & 15) {
-                        (15, 0) => 16,
-                        (_, 0) => END,
-                        (run, _) => u32::from(run) + 1,
-                    };
+                    k += advance(sym);
                     if k >= 64 {
                         return Some(());
                     }

@@ -220,23 +220,25 @@ impl Fetcher {
             }
         }
         let mut buf = BytesMut::with_capacity(declared.unwrap_or(64 * 1024).min(limit) as usize);
-        loop {
-            match resp.chunk().await {
-                Ok(Some(chunk)) => {
-                    if (buf.len() + chunk.len()) as u64 > limit {
-                        return Err(FetchError::TooLarge { limit });
-                    }
-                    buf.extend_from_slice(&chunk);
-                }
-                Ok(None) => break,
-                Err(e) if e.is_timeout() => return Err(FetchError::Timeout),
-                Err(_) => return Err(FetchError::Truncated),
+        while let Some(chunk) = next_chunk(&mut resp).await? {
+            if (buf.len() + chunk.len()) as u64 > limit {
+                return Err(FetchError::TooLarge { limit });
             }
+            buf.extend_from_slice(&chunk);
         }
         if declared.is_some_and(|n| n != buf.len() as u64) {
             return Err(FetchError::Truncated);
         }
         Ok(buf.freeze())
+    }
+}
+
+/// The next chunk of a body; a broken connection mid-body is `Truncated`.
+async fn next_chunk(resp: &mut reqwest::Response) -> Result<Option<Bytes>, FetchError> {
+    match resp.chunk().await {
+        Ok(chunk) => Ok(chunk),
+        Err(e) if e.is_timeout() => Err(FetchError::Timeout),
+        Err(_) => Err(FetchError::Truncated),
     }
 }
 
@@ -249,19 +251,12 @@ async fn read_mapped(
     mut map: memmap2::MmapMut,
 ) -> Result<Bytes, FetchError> {
     let mut at = 0usize;
-    loop {
-        match resp.chunk().await {
-            Ok(Some(chunk)) => {
-                let end = at + chunk.len();
-                // More than declared: the response lies about its length.
-                let dst = map.get_mut(at..end).ok_or(FetchError::Truncated)?;
-                dst.copy_from_slice(&chunk);
-                at = end;
-            }
-            Ok(None) => break,
-            Err(e) if e.is_timeout() => return Err(FetchError::Timeout),
-            Err(_) => return Err(FetchError::Truncated),
-        }
+    while let Some(chunk) = next_chunk(&mut resp).await? {
+        let end = at + chunk.len();
+        // More than declared: the response lies about its length.
+        let dst = map.get_mut(at..end).ok_or(FetchError::Truncated)?;
+        dst.copy_from_slice(&chunk);
+        at = end;
     }
     if at != map.len() {
         return Err(FetchError::Truncated);
