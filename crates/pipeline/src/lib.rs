@@ -24,6 +24,7 @@ mod webp_encode;
 
 use image::DynamicImage;
 use imgd_url::{Color, OutputFormat, TransformSpec};
+use steps::resize::AlphaDepth;
 
 pub use encode::DEFAULT_QUALITY;
 pub use error::PipelineError;
@@ -107,7 +108,13 @@ pub fn process(
         shrink_to,
     )?;
 
-    let img = steps::resize::resize(img, (w, h), plan.region, plan.scaled)?;
+    // Lossy output with alpha gets smooth colour under low alpha (cheaper to encode there);
+    // lossless PNG the 8-bit levels it compresses best (steps/resize_deep.rs says why).
+    let depth = match format {
+        OutputFormat::Webp => AlphaDepth::Bits16,
+        OutputFormat::Jpeg | OutputFormat::Png | OutputFormat::Gif => AlphaDepth::Bits8,
+    };
+    let img = steps::resize::resize(img, (w, h), plan.region, plan.scaled, depth)?;
     let img = match plan.canvas {
         Some(canvas) => {
             let bg = background(spec, &img, format);

@@ -5,6 +5,7 @@ pub mod canvas;
 pub mod flatten;
 pub mod flip;
 pub mod resize;
+mod resize_deep;
 pub mod rotate;
 
 #[cfg(test)]

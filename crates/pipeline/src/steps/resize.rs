@@ -2,13 +2,25 @@
 //!
 //! The region is in oriented-source pixels; when the decoder produced a smaller image
 //! (shrink-on-load) the region is scaled to the decoded size here. Alpha is premultiplied by
-//! the resizer only for RGBA buffers, i.e. only when the image has alpha.
+//! the resizer only for RGBA buffers, i.e. only when the image has alpha; in 8 bits by
+//! fast_image_resize, or in 16 bits by `resize_deep.rs` when the caller asks for
+//! [`AlphaDepth::Bits16`] (why: see that file).
 
 use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions, Resizer};
 use image::DynamicImage;
 
 use crate::error::PipelineError;
 use crate::plan::Region;
+use crate::steps::resize_deep;
+
+/// Precision of premultiplied colour while an image with alpha is resampled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlphaDepth {
+    /// 8 bits: fastest, and what lossless outputs compress best.
+    Bits8,
+    /// 16 bits: smooth colour under low alpha, which lossy outputs compress best.
+    Bits16,
+}
 
 /// Resamples `region` of `img` (whose full size corresponds to `source` px) to `to`.
 pub fn resize(
@@ -16,6 +28,7 @@ pub fn resize(
     source: (u32, u32),
     region: Region,
     to: (u32, u32),
+    depth: AlphaDepth,
 ) -> Result<DynamicImage, PipelineError> {
     let (fx, fy) = (
         f64::from(img.width()) / f64::from(source.0),
@@ -41,10 +54,6 @@ pub fn resize(
     if whole && to == (img.width(), img.height()) {
         return Ok(img);
     }
-    let mut dst = match &img {
-        DynamicImage::ImageRgba8(_) => DynamicImage::new_rgba8(to.0, to.1),
-        _ => DynamicImage::new_rgb8(to.0, to.1),
-    };
     // Upscaling with Lanczos rings; CatmullRom is the usual choice there.
     let filter = if to.0 as f64 > crop.2 || to.1 as f64 > crop.3 {
         FilterType::CatmullRom
@@ -54,6 +63,16 @@ pub fn resize(
     let opts = ResizeOptions::new()
         .resize_alg(ResizeAlg::Convolution(filter))
         .crop(crop.0, crop.1, crop.2, crop.3);
+    let img = match (img, depth) {
+        (DynamicImage::ImageRgba8(rgba), AlphaDepth::Bits16) => {
+            return resize_deep::resize(rgba, &opts, to).map(DynamicImage::ImageRgba8);
+        }
+        (img, _) => img,
+    };
+    let mut dst = match &img {
+        DynamicImage::ImageRgba8(_) => DynamicImage::new_rgba8(to.0, to.1),
+        _ => DynamicImage::new_rgb8(to.0, to.1),
+    };
     Resizer::new()
         .resize(&img, &mut dst, &opts)
         .map_err(|e| PipelineError::Encode(format!("resize: {e}")))?;
@@ -75,7 +94,7 @@ mod tests {
             w: 200.0,
             h: 200.0,
         };
-        let out = resize(img, (400, 200), region, (50, 50)).unwrap();
+        let out = resize(img, (400, 200), region, (50, 50), AlphaDepth::Bits8).unwrap();
         assert_eq!((out.width(), out.height()), (50, 50));
         assert!(near(px(&out, 25, 25), BLUE));
         assert!(near(px(&out, 0, 0), BLUE));
@@ -91,7 +110,7 @@ mod tests {
             w: 227.0,
             h: 149.0,
         };
-        let out = resize(img, (227, 149), region, (100, 66)).unwrap();
+        let out = resize(img, (227, 149), region, (100, 66), AlphaDepth::Bits8).unwrap();
         assert_eq!((out.width(), out.height()), (100, 66));
     }
 
@@ -106,7 +125,7 @@ mod tests {
             w: 400.0,
             h: 200.0,
         };
-        let out = resize(img.clone(), (400, 200), region, (20, 20)).unwrap();
+        let out = resize(img.clone(), (400, 200), region, (20, 20), AlphaDepth::Bits8).unwrap();
         assert!(near(px(&out, 0, 0), GREEN), "{:?}", px(&out, 0, 0));
         assert!(near(px(&out, 5, 15), RED));
         assert!(near(px(&out, 15, 15), BLUE));
@@ -116,7 +135,7 @@ mod tests {
             w: 200.0,
             h: 200.0,
         };
-        let out = resize(img, (400, 200), right, (10, 10)).unwrap();
+        let out = resize(img, (400, 200), right, (10, 10), AlphaDepth::Bits16).unwrap();
         assert!(near(px(&out, 0, 0), BLUE) && near(px(&out, 9, 9), BLUE));
     }
 }
