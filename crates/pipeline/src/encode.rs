@@ -4,12 +4,11 @@
 use std::io::Cursor;
 
 use image::codecs::gif::GifEncoder;
-use image::codecs::png::{CompressionType, FilterType, PngEncoder};
-use image::{DynamicImage, ImageEncoder};
+use image::DynamicImage;
 use imgd_url::OutputFormat;
 
 use crate::error::PipelineError;
-use crate::webp_encode;
+use crate::{png_encode, webp_encode};
 
 /// Baseline JPEG through libjpeg-turbo (the mozjpeg fork in its libjpeg-turbo-compatible
 /// "fastest" profile: standard quantisation tables, no trellis, not progressive, so the same
@@ -55,13 +54,7 @@ pub fn encode(
             };
             out = jpeg(rgb.as_raw(), w, h, q)?;
         }
-        OutputFormat::Png => {
-            // Default (not Fast) compression: output within a few % of Pillow's at ~1/3 of the
-            // speed of Fast, still well ahead of the peers (BENCHMARKS.md).
-            PngEncoder::new_with_quality(&mut out, CompressionType::Default, FilterType::Adaptive)
-                .write_image(img.as_bytes(), w, h, img.color().into())
-                .map_err(err)?;
-        }
+        OutputFormat::Png => out = png_encode::encode(img)?,
         OutputFormat::Webp => {
             out = match img {
                 DynamicImage::ImageRgba8(b) => webp_encode::encode(b.as_raw(), w, h, true, q)?,

@@ -15,6 +15,7 @@ mod frames;
 mod jpeg_eighth;
 mod placeholder;
 mod plan;
+mod png_encode;
 mod shrink;
 mod source;
 pub mod steps;
