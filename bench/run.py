@@ -17,7 +17,8 @@ Servers are interleaved (imgd, thumbor, ipx, imgd, thumbor, ipx) with wrk rotati
 table gives req/s, p50/p95 (p99 for C), mean output bytes, PSNR against a full-resolution
 Lanczos reference (bench/quality.py), peak RSS, and then the ratios: imgd/peer, imgd/best
 peer, and imgd's server throughput over its own pipeline run in-process with 2 threads
-(imgd-pipeline-bench, no HTTP). Only loopback is used; every load run is bounded in time.
+(imgd-pipeline-bench, no HTTP); for PNG also ipx's lossless output (asked without a quality),
+since with one it palette-quantises. Only loopback is used; every load run is bounded in time.
 """
 
 import argparse
@@ -37,7 +38,10 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORK = os.environ.get("IMGD_BENCH_DIR", "/var/tmp/imgd-bench")
 DATA = os.path.join(WORK, "data")
-PORTS = {"nginx": 18100, "imgd": 18101, "imgd-cache": 18102, "thumbor": 18103, "ipx": 18104}
+PORTS = {"nginx": 18100, "imgd": 18101, "imgd-cache": 18102, "thumbor": 18103, "ipx": 18104,
+         # The same ipx server asked for PNGs without a quality: sharp then writes them lossless
+         # (with one, it palette-quantises them), the kind of PNG imgd and thumbor write.
+         "ipx-lossless": 18104}
 PEERS = ["thumbor", "ipx"]
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
 
@@ -201,6 +205,8 @@ def paths_for(server, names, widths, q, h):
             out.append(f"/{origin}/{name}?w={w}&h={h}&func=bound&q={q}")
         elif server == "thumbor":
             out.append(f"/unsafe/fit-in/{w}x{h}/filters:quality({q})/{name}")
+        elif server == "ipx-lossless":
+            out.append(f"/s_{w}x{h},fit_inside/{name}")
         else:
             out.append(f"/s_{w}x{h},fit_inside,q_{q}/{name}")
     return out
@@ -283,7 +289,7 @@ def main():
         workloads += [("B large", ["large.jpg"], list(range(480, 521)), 80, 500)]
 
     procs = start_servers(imgd)
-    rows, manifest, engine = [], [], {}
+    rows, manifest, engine, same_kind = [], [], {}, {}
     try:
         for label, names, widths, q, h in workloads:
             result = {}
@@ -296,6 +302,8 @@ def main():
                 r["bytes"] = sample_outputs(label, server, names, widths, q, h, manifest)
                 r["rss"] = peak_rss_mb(procs[server].pid)
                 rows.append((label, server, r))
+            if label == "A png":
+                same_kind[label] = sample_outputs(label, "ipx-lossless", names, widths, q, h, manifest)
             engine[label] = in_process(names, widths, q, h, args.seconds // 2)
         if "C" in only:
             ccfg = os.path.join(WORK, "imgd-cache.toml")
@@ -347,6 +355,11 @@ def main():
         if label in engine:
             parts.append(f"server/in-process = {mine / engine[label]:.2f} ({engine[label]:.1f} img/s in-process)")
         print(f"  {label}: " + ", ".join(parts))
+    for label, size in same_kind.items():
+        mine = by[label]["imgd"]["bytes"]
+        q = psnr.get(f"{label}|ipx-lossless")
+        print(f"  {label}, same kind of output: ipx lossless (no q_) mean bytes {size:.0f}, PSNR "
+              f"{'%.2f' % q if q else '-'}; imgd/ipx-lossless bytes = {mine / size:.2f}")
     if "D" in only:
         print("\nworkload D (invalidation):")
         sys.stdout.flush()
