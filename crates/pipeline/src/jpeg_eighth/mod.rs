@@ -18,8 +18,8 @@ mod pixels;
 use image::RgbImage;
 
 use huffman::{extend, Bits, Decoder, SkipTable};
-use markers::{header, ZIGZAG};
-use pixels::{dc_pixel, reduce_2x2, ycc_to_rgb, USED};
+use markers::header;
+use pixels::{dc_pixel, ycc_to_rgb, Reduce2x2};
 
 /// The image at 1/8 scale (`ceil(w/8)` × `ceil(h/8)`, as libjpeg sizes it) and the file's
 /// APP2 payloads (for its ICC profile); `None` when this decoder does not take the file or
@@ -45,7 +45,7 @@ pub fn decode(bytes: &[u8], need: (u32, u32)) -> Option<(RgbImage, Vec<&[u8]>)> 
     } else {
         (u32::from(h.components[0].h), u32::from(h.components[0].v))
     };
-    // Chroma of 4:2:0 needs some AC values (see `ac_values`); every other block is skipped.
+    // Chroma of 4:2:0 needs some AC values (see `chroma_2x2`); every other block is skipped.
     let skip: Vec<SkipTable> = ac
         .iter()
         .take(if hs == 1 { 3 } else { 1 })
@@ -56,9 +56,13 @@ pub fn decode(bytes: &[u8], need: (u32, u32)) -> Option<(RgbImage, Vec<&[u8]>)> 
     let stride = (mcus_x * hs) as usize;
     let rows = (mcus_y * vs) as usize;
     let mut planes = vec![vec![0u8; stride * rows]; h.components.len()];
+    let reduce: Vec<Reduce2x2> = h
+        .components
+        .iter()
+        .map(|c| Reduce2x2::new(&c.quant))
+        .collect();
     let mut bits = Bits::new(h.scan_data);
     let mut pred = [0i32; 3];
-    let mut coef = [0i32; 64];
     for my in 0..mcus_y {
         for mx in 0..mcus_x {
             let index = my * mcus_x + mx;
@@ -86,18 +90,7 @@ pub fn decode(bytes: &[u8], need: (u32, u32)) -> Option<(RgbImage, Vec<&[u8]>)> 
                     skip.get(c)?.skip_block(&mut bits, &ac[c])?;
                     continue;
                 }
-                coef[0] = pred[c];
-                let px = if ac_values(&mut bits, &ac[c], &mut coef)? {
-                    let px = reduce_2x2(&coef, &comp.quant);
-                    for (i, &used) in USED.iter().enumerate().skip(1) {
-                        if used {
-                            coef[i] = 0;
-                        }
-                    }
-                    px
-                } else {
-                    [dc_pixel(pred[c], comp.quant[0]); 4]
-                };
+                let px = chroma_2x2(&mut bits, &ac[c], &reduce[c], pred[c])?;
                 plane[y0 * stride + x0] = px[0];
                 plane[y0 * stride + x0 + 1] = px[1];
                 plane[(y0 + 1) * stride + x0] = px[2];
@@ -140,10 +133,10 @@ fn dc_diff(bits: &mut Bits, d: &Decoder) -> Option<i32> {
     Some(extend(bits.take(size), size))
 }
 
-/// Decodes a block's AC coefficients into `coef` (natural order, `USED` positions only).
-/// Returns whether any of them is non-zero.
-fn ac_values(bits: &mut Bits, d: &Decoder, coef: &mut [i32; 64]) -> Option<bool> {
-    let mut any = false;
+/// A 4:2:0 chroma block's 2×2 pixels: every AC coefficient is decoded (the reduction reads
+/// some from each row and column) and folded into the reduction as it comes.
+fn chroma_2x2(bits: &mut Bits, d: &Decoder, reduce: &Reduce2x2, dc: i32) -> Option<[u8; 4]> {
+    let mut sums = reduce.start(dc);
     let mut k = 1usize;
     while k < 64 {
         bits.ensure()?;
@@ -159,16 +152,13 @@ fn ac_values(bits: &mut Bits, d: &Decoder, coef: &mut [i32; 64]) -> Option<bool>
         }
         k += run;
         let v = extend(bits.take(size), size);
-        if let Some(&n) = ZIGZAG.get(k) {
-            let n = usize::from(n);
-            if USED[n] {
-                coef[n] = v;
-                any = true;
-            }
+        // Past 63 only in corrupt data: dropped, as before this decoder folded values in.
+        if k < 64 {
+            reduce.add(&mut sums, k, v);
         }
         k += 1;
     }
-    Some(any)
+    Some(Reduce2x2::pixels(sums))
 }
 
 #[cfg(test)]

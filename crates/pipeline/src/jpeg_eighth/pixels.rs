@@ -5,22 +5,7 @@
 //! the same 2×2 reduction, JFIF's colour matrix in 16-bit fixed point), so that switching
 //! decoders changes no output beyond ±1. Must not: read bits.
 
-/// Natural-order positions the 2×2 reduction reads: rows and columns 0, 1, 3, 5, 7 (the even
-/// frequencies average out over four pixels).
-pub const USED: [bool; 64] = {
-    let mut used = [false; 64];
-    let keep = [0, 1, 3, 5, 7];
-    let mut r = 0;
-    while r < 5 {
-        let mut c = 0;
-        while c < 5 {
-            used[keep[r] * 8 + keep[c]] = true;
-            c += 1;
-        }
-        r += 1;
-    }
-    used
-};
+use super::markers::ZIGZAG;
 
 /// The pixel of a block from its DC alone: the 1×1 IDCT, rounded as libjpeg rounds it.
 #[inline(always)]
@@ -31,29 +16,68 @@ pub fn dc_pixel(dc: i32, q: u16) -> u8 {
 /// Weight of odd frequency u (1, 3, 5, 7) in the mean of the first four of eight IDCT
 /// outputs, relative to the DC's: √2 · Σₓ₌₀..₃ cos((2x+1)uπ/16) / 4.
 const ODD: [f32; 4] = [0.906_127_1, -0.318_189_65, 0.212_607_5, -0.180_239_96];
-const ODD_AT: [usize; 4] = [1, 3, 5, 7];
 
-/// The 2×2 pixels of a block (row-major) from its coefficients in natural order, dequantised
-/// by `q`. Only `USED` positions are read.
-pub fn reduce_2x2(coef: &[i32; 64], q: &[u16; 64]) -> [u8; 4] {
-    let f = |i: usize| (coef[i] * i32::from(q[i])) as f32;
-    // Rows first: for rows 0, 1, 3, 5, 7, the left and right halves' means.
-    let mut left = [0f32; 8];
-    let mut right = [0f32; 8];
-    for r in [0, 1, 3, 5, 7] {
-        let even = f(r * 8);
-        let odd: f32 = ODD_AT.iter().zip(ODD).map(|(&u, w)| w * f(r * 8 + u)).sum();
-        left[r] = even + odd;
-        right[r] = even - odd;
+/// The 2×2 reduced IDCT of one chroma component, folded into a table so that each AC
+/// coefficient is one multiply-add as it is decoded (no coefficient block, no second pass).
+///
+/// A pixel of the 2×2 output is the mean of a 4×4 quadrant of the full IDCT. Even frequencies
+/// other than 0 average out over a quadrant, so only rows and columns 0, 1, 3, 5, 7 count, and
+/// each such coefficient adds `W(u)·W(v)·q·c` to one of four sums by the parity of (u, v):
+/// the four pixels are those sums with the odd terms' signs flipped for the right column
+/// (odd u) and the bottom row (odd v).
+pub struct Reduce2x2 {
+    /// By zig-zag index: the dequantised weight (0 where the reduction ignores the position).
+    weight: [f32; 64],
+    /// By zig-zag index: the sum it feeds, `(u odd) | (v odd) << 1`.
+    sum: [u8; 64],
+}
+
+impl Reduce2x2 {
+    /// The table for a component quantised by `q` (natural order).
+    pub fn new(q: &[u16; 64]) -> Self {
+        let w = |f: usize| match f {
+            0 => Some(1.0),
+            1 | 3 | 5 | 7 => Some(ODD[f / 2]),
+            _ => None,
+        };
+        let mut weight = [0f32; 64];
+        let mut sum = [0u8; 64];
+        for (k, &n) in ZIGZAG.iter().enumerate() {
+            let (v, u) = (usize::from(n) / 8, usize::from(n) % 8);
+            if let (Some(wu), Some(wv)) = (w(u), w(v)) {
+                weight[k] = wu * wv * f32::from(q[usize::from(n)]);
+                sum[k] = u8::from(u % 2 == 1) | u8::from(v % 2 == 1) << 1;
+            }
+        }
+        Reduce2x2 { weight, sum }
     }
-    let column = |c: &[f32; 8]| {
-        let odd: f32 = ODD_AT.iter().zip(ODD).map(|(&v, w)| w * c[v]).sum();
-        (c[0] + odd, c[0] - odd)
-    };
-    let (tl, bl) = column(&left);
-    let (tr, br) = column(&right);
-    let px = |v: f32| clamp((v / 8.0).round() as i32 + 128);
-    [px(tl), px(tr), px(bl), px(br)]
+
+    /// The four sums of a block whose DC (undequantised) is `dc`, before any AC value.
+    #[inline(always)]
+    pub fn start(&self, dc: i32) -> [f32; 4] {
+        [self.weight[0] * dc as f32, 0.0, 0.0, 0.0]
+    }
+
+    /// Adds the coefficient `value` at zig-zag index `k` (< 64).
+    #[inline(always)]
+    pub fn add(&self, sums: &mut [f32; 4], k: usize, value: i32) {
+        sums[usize::from(self.sum[k] & 3)] += self.weight[k] * value as f32;
+    }
+
+    /// The 2×2 pixels (row-major) from the sums.
+    #[inline(always)]
+    pub fn pixels(sums: [f32; 4]) -> [u8; 4] {
+        let [e, u, v, uv] = sums;
+        // Rounded to nearest as the 8-point IDCT's output (÷8, +128). Truncating after adding
+        // 128.5 is floor for every value that survives the clamp, and avoids a libm call.
+        let px = |s: f32| clamp((s * 0.125 + 128.5) as i32);
+        [
+            px(e + u + v + uv),
+            px(e - u + v - uv),
+            px(e + u - v - uv),
+            px(e - u - v + uv),
+        ]
+    }
 }
 
 /// JFIF YCbCr → RGB in 16-bit fixed point, rounded as libjpeg's tables are.
@@ -83,9 +107,7 @@ mod tests {
         let mut coef = [0i32; 64];
         let q = [1u16; 64];
         for (i, c) in coef.iter_mut().enumerate() {
-            if USED[i] {
-                *c = ((i as i32 * 37) % 41) - 20;
-            }
+            *c = ((i as i32 * 37) % 41) - 20;
         }
         coef[0] = 100;
         let full = |x: usize, y: usize| {
@@ -110,7 +132,12 @@ mod tests {
             (s / 16.0).round() as i32 + 128
         };
         let want = [mean(0, 0), mean(4, 0), mean(0, 4), mean(4, 4)];
-        let got = reduce_2x2(&coef, &q).map(i32::from);
+        let table = Reduce2x2::new(&q);
+        let mut sums = table.start(coef[0]);
+        for (k, &n) in ZIGZAG.iter().enumerate().skip(1) {
+            table.add(&mut sums, k, coef[usize::from(n)]);
+        }
+        let got = Reduce2x2::pixels(sums).map(i32::from);
         for (g, w) in got.iter().zip(want) {
             assert!((g - w).abs() <= 1, "{got:?} vs {want:?}");
         }
