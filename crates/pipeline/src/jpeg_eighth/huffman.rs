@@ -89,7 +89,7 @@ impl Decoder {
 
 /// What one lookup of the next `SKIP_BITS` bits skips. 0 = nothing fits: decode slowly.
 /// Layout: bits 0..4 all symbols' bits, 4..12 their coefficient advance, 12..19 the advance
-/// of all but the last, 19..23 the first symbol's bits, 23..30 its advance.
+/// of all but the last.
 pub struct SkipTable(Box<[u32; 1 << SKIP_BITS]>);
 
 /// How far an AC symbol (run << 4 | size) moves the coefficient position: ZRL 16 zeros, EOB
@@ -106,7 +106,7 @@ impl SkipTable {
     pub fn new(d: &Decoder) -> SkipTable {
         let mut t = Box::new([0u32; 1 << SKIP_BITS]);
         for (i, slot) in t.iter_mut().enumerate() {
-            let (mut used, mut adv, mut before_last, mut first) = (0u32, 0u32, 0u32, None);
+            let (mut used, mut adv, mut before_last) = (0u32, 0u32, 0u32);
             for _ in 0..SKIP_SYMBOLS {
                 let Some((len, sym)) = d.short_code(i as u32, used) else {
                     break;
@@ -119,13 +119,12 @@ impl SkipTable {
                 before_last = adv;
                 adv += step;
                 used += bits;
-                first.get_or_insert((bits, step));
                 if step == END {
                     break;
                 }
             }
-            if let Some((fb, fa)) = first {
-                *slot = used | adv << 4 | before_last << 12 | fb << 19 | fa << 23;
+            if used > 0 {
+                *slot = used | adv << 4 | before_last << 12;
             }
         }
         SkipTable(t)
@@ -141,33 +140,36 @@ impl SkipTable {
             bits.refill()?;
             for _ in 0..4 {
                 let e = self.0[bits.peek(SKIP_BITS) as usize];
-                if e == 0 {
-                    bits.ensure()?;
-                    let (sym, len) = d.decode(bits)?;
-                    bits.consume(len + u32::from(sym & 15));
-                    k += advance(sym);
+                if e == 0 || k + ((e >> 12) & 127) >= 64 {
+                    // Rare: no whole symbol fits the table, or an earlier symbol of the entry
+                    // already reaches coefficient 63 (a block may end without EOB). One symbol
+                    // the slow way, in a call the compiler cannot turn into conditional moves:
+                    // as cmovs, this test put `k` on the path from one lookup to the next.
+                    k += one_symbol(bits, d)?;
                     if k >= 64 {
                         return Some(());
                     }
                     // Up to 26 bits went: the budget of this refill is spent.
                     continue 'refill;
-                } else if k + ((e >> 12) & 127) < 64 {
-                    // The usual case, kept free of any dependency on `k` so that the next
-                    // lookup waits only for this one.
-                    bits.consume(e & 15);
-                    k += (e >> 4) & 255;
-                } else {
-                    // An earlier symbol of the entry already reaches coefficient 63 (a block
-                    // may end without EOB): take the first symbol only.
-                    bits.consume((e >> 19) & 15);
-                    k += (e >> 23) & 127;
                 }
+                bits.consume(e & 15);
+                k += (e >> 4) & 255;
                 if k >= 64 {
                     return Some(());
                 }
             }
         }
     }
+}
+
+/// Skips one AC symbol (code and magnitude bits) the slow way; its coefficient advance.
+#[cold]
+#[inline(never)]
+fn one_symbol(bits: &mut Bits, d: &Decoder) -> Option<u32> {
+    bits.ensure()?;
+    let (sym, len) = d.decode(bits)?;
+    bits.consume(len + u32::from(sym & 15));
+    Some(advance(sym))
 }
 
 impl Decoder {

@@ -134,7 +134,9 @@ fn dc_diff(bits: &mut Bits, d: &Decoder) -> Option<i32> {
 }
 
 /// A 4:2:0 chroma block's 2×2 pixels: every AC coefficient is decoded (the reduction reads
-/// some from each row and column) and folded into the reduction as it comes.
+/// some from each row and column) and folded into the reduction as it comes. Inlined so that
+/// the bit buffer stays in registers (as a call, it went through memory at every symbol).
+#[inline(always)]
 fn chroma_2x2(bits: &mut Bits, d: &Decoder, reduce: &Reduce2x2, dc: i32) -> Option<[u8; 4]> {
     let mut sums = reduce.start(dc);
     let mut k = 1usize;
