@@ -8,7 +8,8 @@ installs the peers into a scratch directory (/var/tmp/imgd-bench: thumbor from P
 npm, nginx, wrk and nasm from Debian), builds imgd and its in-process pipeline bench with the
 `simd` feature, and runs in one go:
 
-  A  cold pipeline, fit W×512 (W 400–518, all distinct), JPEG q80 / PNG / WebP q75, conc. 2
+  A  cold pipeline, fit W×512 (W 400–518, all distinct), JPEG q80 / PNG default / WebP q75,
+     concurrency 2
   B  one 5640×3172 JPEG → fit W×500 (W 480–520), conc. 2
   C  one cached variant at concurrency 32, imgd vs nginx serving the same bytes
   D  invalidation at 10⁴–10⁶ variants (`cargo bench -p imgd-cache --bench invalidation`)
@@ -17,8 +18,7 @@ Servers are interleaved (imgd, thumbor, ipx, imgd, thumbor, ipx) with wrk rotati
 table gives req/s, p50/p95 (p99 for C), mean output bytes, PSNR against a full-resolution
 Lanczos reference (bench/quality.py), peak RSS, and then the ratios: imgd/peer, imgd/best
 peer, and imgd's server throughput over its own pipeline run in-process with 2 threads
-(imgd-pipeline-bench, no HTTP); for PNG also ipx's lossless output (asked without a quality),
-since with one it palette-quantises. Only loopback is used; every load run is bounded in time.
+(imgd-pipeline-bench, no HTTP). Only loopback is used; every load run is bounded in time.
 """
 
 import argparse
@@ -38,10 +38,7 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORK = os.environ.get("IMGD_BENCH_DIR", "/var/tmp/imgd-bench")
 DATA = os.path.join(WORK, "data")
-PORTS = {"nginx": 18100, "imgd": 18101, "imgd-cache": 18102, "thumbor": 18103, "ipx": 18104,
-         # The same ipx server asked for PNGs without a quality: sharp then writes them lossless
-         # (with one, it palette-quantises them), the kind of PNG imgd and thumbor write.
-         "ipx-lossless": 18104}
+PORTS = {"nginx": 18100, "imgd": 18101, "imgd-cache": 18102, "thumbor": 18103, "ipx": 18104}
 PEERS = ["thumbor", "ipx"]
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
 
@@ -201,14 +198,14 @@ def paths_for(server, names, widths, q, h):
     out = []
     for i in range(len(names) * 8):
         name, w = names[i % len(names)], widths[i % len(widths)]
+        # q None: the format's default (PNG: the method asks for it, and a quality would make
+        # ipx palette-quantise, a lossy PNG unlike imgd's and thumbor's).
         if server == "imgd":
-            out.append(f"/{origin}/{name}?w={w}&h={h}&func=bound&q={q}")
+            out.append(f"/{origin}/{name}?w={w}&h={h}&func=bound" + (f"&q={q}" if q else ""))
         elif server == "thumbor":
-            out.append(f"/unsafe/fit-in/{w}x{h}/filters:quality({q})/{name}")
-        elif server == "ipx-lossless":
-            out.append(f"/s_{w}x{h},fit_inside/{name}")
+            out.append(f"/unsafe/fit-in/{w}x{h}/" + (f"filters:quality({q})/" if q else "") + name)
         else:
-            out.append(f"/s_{w}x{h},fit_inside,q_{q}/{name}")
+            out.append(f"/s_{w}x{h},fit_inside" + (f",q_{q}" if q else "") + f"/{name}")
     return out
 
 
@@ -232,8 +229,9 @@ def sample_outputs(label, server, names, widths, q, h, manifest):
 
 def in_process(names, widths, q, h, seconds):
     bench = os.path.join(TARGET, "release", "imgd-pipeline-bench")
+    query = f"w={{W}}&h={h}&func=bound" + (f"&q={q}" if q else "")
     out = subprocess.run([bench, "--seconds", str(seconds), "--threads", "2", "--widths",
-                          f"{widths[0]}-{widths[-1]}", "--query", f"w={{W}}&h={h}&func=bound&q={q}"]
+                          f"{widths[0]}-{widths[-1]}", "--query", query]
                          + [os.path.join(DATA, n) for n in names], capture_output=True, text=True, check=True)
     return json.loads(out.stdout)["images_per_s"]
 
@@ -283,13 +281,13 @@ def main():
     workloads = []
     if "A" in only:
         workloads += [("A jpeg", jpegs, list(range(400, 519)), 80, 512),
-                      ("A png", pngs, list(range(400, 519)), 80, 512),
+                      ("A png", pngs, list(range(400, 519)), None, 512),
                       ("A webp", webps, list(range(400, 519)), 75, 512)]
     if "B" in only:
         workloads += [("B large", ["large.jpg"], list(range(480, 521)), 80, 500)]
 
     procs = start_servers(imgd)
-    rows, manifest, engine, same_kind = [], [], {}, {}
+    rows, manifest, engine = [], [], {}
     try:
         for label, names, widths, q, h in workloads:
             result = {}
@@ -302,8 +300,6 @@ def main():
                 r["bytes"] = sample_outputs(label, server, names, widths, q, h, manifest)
                 r["rss"] = peak_rss_mb(procs[server].pid)
                 rows.append((label, server, r))
-            if label == "A png":
-                same_kind[label] = sample_outputs(label, "ipx-lossless", names, widths, q, h, manifest)
             engine[label] = in_process(names, widths, q, h, args.seconds // 2)
         if "C" in only:
             ccfg = os.path.join(WORK, "imgd-cache.toml")
@@ -355,11 +351,6 @@ def main():
         if label in engine:
             parts.append(f"server/in-process = {mine / engine[label]:.2f} ({engine[label]:.1f} img/s in-process)")
         print(f"  {label}: " + ", ".join(parts))
-    for label, size in same_kind.items():
-        mine = by[label]["imgd"]["bytes"]
-        q = psnr.get(f"{label}|ipx-lossless")
-        print(f"  {label}, same kind of output: ipx lossless (no q_) mean bytes {size:.0f}, PSNR "
-              f"{'%.2f' % q if q else '-'}; imgd/ipx-lossless bytes = {mine / size:.2f}")
     if "D" in only:
         print("\nworkload D (invalidation):")
         sys.stdout.flush()
