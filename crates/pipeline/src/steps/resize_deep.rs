@@ -8,7 +8,7 @@
 //! colour channel, so after resampling, un-premultiplied colour under low alpha jumps in steps
 //! of about 255/a. Composited, that noise is invisible (it is weighted by `a`), but a lossy
 //! encoder pays for it: a translucent overlay resized to 402×251 took 23.7 KB of WebP colour
-//! data this way against 13.4 KB for smooth colour. In 16 bits the products `c·a` are exact and
+//! data this way, 15.1 KB through this path. In 16 bits the products `c·a` are exact and
 //! the resampler's rounding falls 255× below one output level. Lossless PNG keeps the 8-bit
 //! path: there the few quantised levels compress better than exact colour, and the resample
 //! costs about three times as much here (2048×1280 → 402×251: ~9 ms against ~3 ms).
