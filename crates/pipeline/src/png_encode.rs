@@ -32,17 +32,7 @@ pub fn encode(img: &DynamicImage) -> Result<Vec<u8>, PipelineError> {
             } else {
                 ColorType::Rgb
             };
-            // Balanced deflate with per-row adaptive filters: within a few % of Pillow's size
-            // at a third of the time of the `High` level (BENCHMARKS.md).
-            write(
-                w,
-                h,
-                color,
-                BitDepth::Eight,
-                Filter::Adaptive,
-                |_| {},
-                pixels,
-            )
+            write(w, h, color, BitDepth::Eight, None, pixels)
         }
     }
 }
@@ -94,17 +84,11 @@ impl Palette {
     }
 
     fn write(&self, w: u32, h: u32) -> Result<Vec<u8>, PipelineError> {
-        let bits: u8 = match self.entries.len() {
-            0..=2 => 1,
-            3..=4 => 2,
-            5..=16 => 4,
-            _ => 8,
-        };
-        let depth = match bits {
-            1 => BitDepth::One,
-            2 => BitDepth::Two,
-            4 => BitDepth::Four,
-            _ => BitDepth::Eight,
+        let (bits, depth) = match self.entries.len() {
+            0..=2 => (1, BitDepth::One),
+            3..=4 => (2, BitDepth::Two),
+            5..=16 => (4, BitDepth::Four),
+            _ => (8, BitDepth::Eight),
         };
         let rgb: Vec<u8> = self
             .entries
@@ -118,23 +102,7 @@ impl Palette {
             .take_while(|&a| a < 255)
             .collect();
         let data = pack(&self.indices, w as usize, bits);
-        // Row filters, although indices are labels: with entries sorted by alpha, an alpha
-        // ramp is an index ramp. On the benchmark's transparent art, adaptive filters gave
-        // palette files 15–25% smaller than no filter (libpng's choice for palettes).
-        write(
-            w,
-            h,
-            ColorType::Indexed,
-            depth,
-            Filter::Adaptive,
-            move |enc| {
-                enc.set_palette(rgb);
-                if !trns.is_empty() {
-                    enc.set_trns(trns);
-                }
-            },
-            &data,
-        )
+        write(w, h, ColorType::Indexed, depth, Some((rgb, trns)), &data)
     }
 }
 
@@ -199,13 +167,13 @@ fn pack(indices: &[u8], width: usize, bits: u8) -> Vec<u8> {
     out
 }
 
+/// Writes one PNG: `palette` is the RGB entries and their alpha (`tRNS`, may be short).
 fn write(
     w: u32,
     h: u32,
     color: ColorType,
     depth: BitDepth,
-    filter: Filter,
-    extra: impl FnOnce(&mut png::Encoder<'_, &mut Vec<u8>>),
+    palette: Option<(Vec<u8>, Vec<u8>)>,
     data: &[u8],
 ) -> Result<Vec<u8>, PipelineError> {
     let fail = |e: png::EncodingError| PipelineError::Encode(format!("PNG: {e}"));
@@ -214,9 +182,19 @@ fn write(
         let mut enc = png::Encoder::new(&mut out, w, h);
         enc.set_color(color);
         enc.set_depth(depth);
+        // Balanced deflate with per-row adaptive filters: within a few % of Pillow's size at a
+        // third of the time of the `High` level (BENCHMARKS.md). Filters pay for palettes too,
+        // although indices are labels: with entries sorted by alpha, an alpha ramp is an
+        // index ramp; on the benchmark's transparent art, adaptive filters gave palette files
+        // 15–25% smaller than no filter (libpng's choice for palettes).
         enc.set_compression(Compression::Balanced);
-        enc.set_filter(filter);
-        extra(&mut enc);
+        enc.set_filter(Filter::Adaptive);
+        if let Some((rgb, trns)) = palette {
+            enc.set_palette(rgb);
+            if !trns.is_empty() {
+                enc.set_trns(trns);
+            }
+        }
         let mut writer = enc.write_header().map_err(fail)?;
         writer.write_image_data(data).map_err(fail)?;
         writer.finish().map_err(fail)?;
@@ -256,8 +234,7 @@ mod tests {
             40,
             ColorType::Rgba,
             BitDepth::Eight,
-            Filter::Adaptive,
-            |_| {},
+            None,
             img.as_raw(),
         )
         .unwrap();
